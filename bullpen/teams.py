@@ -1,0 +1,30 @@
+"""Retrosheet team codes known to the platform.
+
+A code outside this set in a game log is a data error (or a new franchise that
+must be added here deliberately), so ingestion quarantines the line.
+"""
+
+# Every franchise code Retrosheet uses from 1969 on (the data bundled covers 2000-2023).
+KNOWN_TEAMS: frozenset[str] = frozenset(
+    {
+        "ANA", "ARI", "ATL", "BAL", "BOS", "CAL", "CHA", "CHN", "CIN", "CLE",
+        "COL", "DET", "FLO", "HOU", "KCA", "LAN", "MIA", "MIL", "MIN", "ML4",
+        "MON", "NYA", "NYN", "OAK", "PHI", "PIT", "SDN", "SE1", "SEA", "SFN",
+        "SLN", "TBA", "TEX", "TOR", "WAS", "WS2",
+    }
+)  # fmt: skip
+
+# A franchise that moved or was renamed keeps one identity for team-strength
+# features: ratings carry over from Montreal to Washington and Florida to Miami.
+FRANCHISE: dict[str, str] = {
+    "MON": "WAS",
+    "FLO": "MIA",
+    "CAL": "ANA",
+    "ML4": "MIL",
+    "SE1": "MIL",
+    "WS2": "TEX",
+}
+
+
+def franchise(code: str) -> str:
+    return FRANCHISE.get(code, code)

@@ -1,0 +1,58 @@
+"""Vectorised "before this date" aggregates over grouped, date-ordered rows.
+
+The one primitive every pre-game feature is built on. For each row it sums a
+value over the earlier rows of its group whose date is strictly before the
+row's date (optionally only the last `n` of them), so rows sharing a date, like
+a doubleheader's two games, never see each other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+class DateWindows:
+    """Index arithmetic for one grouping of a frame, reused across value columns.
+
+    `frame` must be sorted by `keys` then `date` (ties in any order).
+    """
+
+    def __init__(self, frame: pd.DataFrame, keys: list[str], date: str = "date") -> None:
+        n = len(frame)
+        position = np.arange(n)
+        group_start = frame.groupby(keys, sort=False).cumcount().to_numpy()
+        self._group_start = position - group_start
+        same_day = frame.groupby([*keys, date], sort=False).cumcount().to_numpy()
+        # Index of the first row of this row's (group, date): rows before it are "earlier".
+        self._first_today = position - same_day
+        self._n = n
+
+    def sum(self, values: np.ndarray | pd.Series, last: int | None = None) -> np.ndarray:
+        """Sum of `values` over earlier-dated rows of the group (the last `last` of them)."""
+        v = np.nan_to_num(np.asarray(values, dtype=float))
+        prefix = np.concatenate(([0.0], np.cumsum(v)))
+        start = self._window_start(last)
+        return prefix[self._first_today] - prefix[start]
+
+    def count(self, last: int | None = None) -> np.ndarray:
+        return (self._first_today - self._window_start(last)).astype(float)
+
+    def previous(self, values: np.ndarray | pd.Series) -> np.ndarray:
+        """The value on the group's latest earlier-dated row (NaN when there is none)."""
+        v = np.asarray(values, dtype=float)
+        before = self._first_today - 1
+        out = np.full(self._n, np.nan)
+        has = before >= self._group_start
+        out[has] = v[before[has]]
+        return out
+
+    def _window_start(self, last: int | None) -> np.ndarray:
+        if last is None:
+            return self._group_start
+        return np.maximum(self._group_start, self._first_today - last)
+
+
+def shrunk_rate(total: np.ndarray, count: np.ndarray, prior: np.ndarray | float, weight: float):
+    """(total + prior * weight) / (count + weight): pulled toward `prior` when data is thin."""
+    return (total + np.asarray(prior) * weight) / (count + weight)
