@@ -21,6 +21,7 @@ class DateWindows:
     def __init__(self, frame: pd.DataFrame, keys: list[str], date: str = "date") -> None:
         n = len(frame)
         position = np.arange(n)
+        self._group_ids = frame.groupby(keys, sort=False).ngroup().to_numpy()
         group_start = frame.groupby(keys, sort=False).cumcount().to_numpy()
         self._group_start = position - group_start
         same_day = frame.groupby([*keys, date], sort=False).cumcount().to_numpy()
@@ -31,9 +32,19 @@ class DateWindows:
     def sum(self, values: np.ndarray | pd.Series, last: int | None = None) -> np.ndarray:
         """Sum of `values` over earlier-dated rows of the group (the last `last` of them)."""
         v = np.nan_to_num(np.asarray(values, dtype=float))
-        prefix = np.concatenate(([0.0], np.cumsum(v)))
+        # Cumulate within each group only, and read the sums at rows before
+        # today: no later or other-group value can touch the result, not even
+        # through floating-point rounding.
+        inclusive = pd.Series(v).groupby(self._group_ids).cumsum().to_numpy()
         start = self._window_start(last)
-        return prefix[self._first_today] - prefix[start]
+        return self._before(inclusive, self._first_today) - self._before(inclusive, start)
+
+    def _before(self, inclusive: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Group sum of the rows before `index` (0 when `index` is the group's first row)."""
+        out = np.zeros(self._n)
+        has = index > self._group_start
+        out[has] = inclusive[index[has] - 1]
+        return out
 
     def count(self, last: int | None = None) -> np.ndarray:
         return (self._first_today - self._window_start(last)).astype(float)

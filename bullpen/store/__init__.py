@@ -1,0 +1,55 @@
+"""The app store: SQL tables, migrations and the functions that read and write them.
+
+SQLite by default, PostgreSQL in production; callers use `make_engine`, run
+`upgrade` once at start-up, then the repository functions below.
+"""
+
+from bullpen.store.engine import make_engine, normalize_url, session_factory
+from bullpen.store.migrate import alembic_config, downgrade, upgrade
+from bullpen.store.repository import (
+    GAME_FRAME_COLUMNS,
+    PREDICTION_COLUMNS,
+    LoadSummary,
+    ModelEntry,
+    count_games,
+    get_model,
+    list_models,
+    load_parse_result,
+    read_features,
+    read_games,
+    read_ingested_files,
+    read_predictions,
+    read_quarantine,
+    register_model,
+    set_model_status,
+    write_features,
+    write_predictions,
+)
+from bullpen.store.schema import Base
+
+__all__ = [
+    "GAME_FRAME_COLUMNS",
+    "PREDICTION_COLUMNS",
+    "Base",
+    "LoadSummary",
+    "ModelEntry",
+    "alembic_config",
+    "count_games",
+    "downgrade",
+    "get_model",
+    "list_models",
+    "load_parse_result",
+    "make_engine",
+    "normalize_url",
+    "read_features",
+    "read_games",
+    "read_ingested_files",
+    "read_predictions",
+    "read_quarantine",
+    "register_model",
+    "session_factory",
+    "set_model_status",
+    "upgrade",
+    "write_features",
+    "write_predictions",
+]

@@ -1,0 +1,384 @@
+"""Reading and writing the store: plain functions over an `Engine`.
+
+I/O only; every computation lives in the domain modules. Writes are upserts so
+any pipeline step can be re-run, and each call is one transaction so a failed
+step leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, delete, func, select, update
+
+from bullpen.gamelogs import GAME_COLUMNS, GameRecord, ParseResult
+from bullpen.store._sql import (
+    as_date,
+    as_utc,
+    chunks,
+    column_dates,
+    require_columns,
+    require_unique,
+    typed_frame,
+    upsert,
+)
+from bullpen.store.schema import (
+    features,
+    games,
+    ingested_files,
+    models,
+    predictions,
+    quarantine,
+    utcnow,
+)
+
+# Rows per statement batch: large enough to amortise round trips, small enough
+# to stay far from SQLite's and PostgreSQL's bound-parameter limits.
+CHUNK_SIZE = 1000
+
+GAME_FRAME_COLUMNS: tuple[str, ...] = tuple(c for c in GAME_COLUMNS if c != "source_line")
+PREDICTION_COLUMNS = (
+    "game_id",
+    "date",
+    "home",
+    "away",
+    "p_home",
+    "model_version",
+    "feature_version",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    """What one `load_parse_result` call did. `deleted` counts games the file no longer has."""
+
+    source: str
+    games: int
+    quarantined: int
+    inserted: int
+    updated: int
+    deleted: int = 0
+
+
+@dataclass(slots=True)
+class ModelEntry:
+    """One row of the model registry, artifact bytes included."""
+
+    version: str
+    name: str
+    kind: str
+    train_seasons_from: int
+    train_seasons_to: int
+    feature_version: str | None
+    feature_names: list[str]
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    artifact: bytes
+    status: str = "trained"
+    created_at: dt.datetime | None = None  # set to now by `register_model` when None
+
+
+# --- game logs -------------------------------------------------------------------------
+
+
+def load_parse_result(engine: Engine, source: str, result: ParseResult, sha256: str) -> LoadSummary:
+    """Store one parsed game-log file in a single transaction.
+
+    Games are upserted by game_id and quarantined lines by (source, line_number);
+    games and quarantine rows that an earlier load of `source` stored but this
+    one no longer has are removed, so the store mirrors the file as it is now.
+    `source` (not `QuarantinedLine.source`) keys every row. If anything fails,
+    nothing from this call is written.
+    """
+    now = utcnow()
+    game_rows = [_game_row(game, source, now) for game in result.games]
+    quarantine_rows = [
+        {
+            "source": source,
+            "line_number": q.line_number,
+            "reason": q.reason,
+            "text": q.text,
+            "quarantined_at": now,
+        }
+        for q in result.quarantined
+    ]
+    file_row = {
+        "source": source,
+        "sha256": sha256,
+        "games": len(game_rows),
+        "quarantined": len(quarantine_rows),
+        "loaded_at": now,
+    }
+    inserted = 0
+    with engine.begin() as conn:
+        # Write first: on SQLite this takes the write lock before any read, so a
+        # concurrent writer makes us wait out the busy timeout instead of failing.
+        upsert(conn, ingested_files, [file_row], ["source"])
+        for chunk in chunks(game_rows, CHUNK_SIZE):
+            inserted += _write_games_chunk(conn, chunk)
+        deleted = _delete_missing(conn, games, "game_id", source, {r["game_id"] for r in game_rows})
+        upsert(conn, quarantine, quarantine_rows, ["source", "line_number"])
+        _delete_missing(
+            conn, quarantine, "line_number", source, {r["line_number"] for r in quarantine_rows}
+        )
+    return LoadSummary(
+        source, len(game_rows), len(quarantine_rows), inserted, len(game_rows) - inserted, deleted
+    )
+
+
+def _game_row(game: GameRecord, source: str, loaded_at: dt.datetime) -> dict[str, Any]:
+    row = {name: getattr(game, name) for name in GAME_COLUMNS}
+    row["source"] = source
+    row["loaded_at"] = loaded_at
+    return row
+
+
+def _write_games_chunk(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Upsert one batch of games; returns how many of them were new."""
+    ids = [row["game_id"] for row in rows]
+    existing = conn.execute(
+        select(func.count()).select_from(games).where(games.c.game_id.in_(ids))
+    ).scalar_one()
+    upsert(conn, games, rows, ["game_id"])
+    return len(rows) - existing
+
+
+def _delete_missing(conn: Connection, table: Any, key: str, source: str, keep: set[Any]) -> int:
+    """Delete rows of `source` whose `key` is not in `keep`; returns how many."""
+    stored = conn.execute(select(table.c[key]).where(table.c.source == source)).scalars()
+    stale = [value for value in stored if value not in keep]
+    for chunk in chunks(stale, CHUNK_SIZE):
+        conn.execute(delete(table).where(table.c.source == source, table.c[key].in_(chunk)))
+    return len(stale)
+
+
+def read_games(
+    engine: Engine,
+    seasons: Iterable[int] | None = None,
+    before: dt.date | None = None,
+    on: dt.date | None = None,
+) -> pd.DataFrame:
+    """Games as a frame of the `GameRecord` columns minus `source_line`.
+
+    `before` is exclusive (games strictly earlier), `on` selects one day. Sorted
+    by date, game_number, game_id; `date` is datetime64, `outs` nullable Int64.
+    """
+    stmt = select(*(games.c[name] for name in GAME_FRAME_COLUMNS))
+    if seasons is not None:
+        stmt = stmt.where(games.c.season.in_(sorted(set(seasons))))
+    if before is not None:
+        stmt = stmt.where(games.c.date < as_date(before))
+    if on is not None:
+        stmt = stmt.where(games.c.date == as_date(on))
+    stmt = stmt.order_by(games.c.date, games.c.game_number, games.c.game_id)
+    with engine.connect() as conn:
+        frame = pd.read_sql(stmt, conn)
+    return typed_frame(frame, games)
+
+
+def read_quarantine(engine: Engine) -> pd.DataFrame:
+    """Every quarantined line, sorted by source and line number."""
+    stmt = select(quarantine).order_by(quarantine.c.source, quarantine.c.line_number)
+    with engine.connect() as conn:
+        frame = pd.read_sql(stmt, conn)
+    return typed_frame(frame, quarantine)
+
+
+def read_ingested_files(engine: Engine) -> pd.DataFrame:
+    """One row per loaded source file (hash, counts, when), sorted by source."""
+    with engine.connect() as conn:
+        frame = pd.read_sql(select(ingested_files).order_by(ingested_files.c.source), conn)
+    return typed_frame(frame, ingested_files)
+
+
+def count_games(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(games)).scalar_one()
+
+
+# --- features --------------------------------------------------------------------------
+
+
+def write_features(engine: Engine, frame: pd.DataFrame, feature_version: str) -> int:
+    """Upsert one feature row per game; every column but game_id and date is a feature.
+
+    Missing values (NaN/NA) are stored as JSON null. Returns the rows written.
+    """
+    require_columns(frame, ["game_id", "date"], "features")
+    require_unique(frame, ["game_id"], "features")
+    names = [str(c) for c in frame.columns if c not in ("game_id", "date")]
+    matrix = frame.drop(columns=["game_id", "date"]).astype("float64").to_numpy()
+    now = utcnow()
+    rows = [
+        {
+            "game_id": str(game_id),
+            "feature_version": feature_version,
+            "date": date,
+            "values": {
+                name: None if math.isnan(v) else float(v)
+                for name, v in zip(names, values, strict=True)
+            },
+            "computed_at": now,
+        }
+        for game_id, date, values in zip(
+            frame["game_id"], column_dates(frame["date"]), matrix, strict=True
+        )
+    ]
+    with engine.begin() as conn:
+        for chunk in chunks(rows, CHUNK_SIZE):
+            upsert(conn, features, chunk, ["game_id", "feature_version"])
+    return len(rows)
+
+
+def read_features(
+    engine: Engine,
+    feature_version: str,
+    game_ids: Iterable[str] | None = None,
+    on: dt.date | None = None,
+) -> pd.DataFrame:
+    """Features of `feature_version`: game_id, date, then one float64 column per feature.
+
+    Feature columns keep the order they were written in; sorted by date, game_id.
+    """
+    stmt = select(features.c.game_id, features.c.date, features.c["values"]).where(
+        features.c.feature_version == feature_version
+    )
+    if on is not None:
+        stmt = stmt.where(features.c.date == as_date(on))
+    with engine.connect() as conn:
+        if game_ids is None:
+            rows = list(conn.execute(stmt))
+        else:
+            ids = sorted(set(game_ids))
+            rows = [
+                row
+                for chunk in chunks(ids, CHUNK_SIZE)
+                for row in conn.execute(stmt.where(features.c.game_id.in_(chunk)))
+            ]
+    names = list(dict.fromkeys(name for row in rows for name in row.values))
+    frame = pd.DataFrame.from_records(
+        [{"game_id": row.game_id, "date": row.date, **row.values} for row in rows],
+        columns=["game_id", "date", *names],
+    )
+    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+    frame[names] = frame[names].astype("float64")
+    return frame.sort_values(["date", "game_id"], ignore_index=True)
+
+
+# --- model registry --------------------------------------------------------------------
+
+
+def register_model(engine: Engine, entry: ModelEntry) -> ModelEntry:
+    """Insert or replace the registry entry of `entry.version`; returns it as stored.
+
+    Replacing (rather than refusing) keeps re-runs of a training step idempotent.
+    """
+    created_at = as_utc(entry.created_at) if entry.created_at else utcnow()
+    row = {
+        "version": entry.version,
+        "name": entry.name,
+        "kind": entry.kind,
+        "created_at": created_at,
+        "train_seasons_from": entry.train_seasons_from,
+        "train_seasons_to": entry.train_seasons_to,
+        "feature_version": entry.feature_version,
+        "feature_names": list(entry.feature_names),
+        "metrics": dict(entry.metrics),
+        "params": dict(entry.params),
+        "artifact": bytes(entry.artifact),
+        "status": entry.status,
+    }
+    with engine.begin() as conn:
+        upsert(conn, models, [row], ["version"])
+    return ModelEntry(**{**row, "created_at": created_at})
+
+
+def get_model(engine: Engine, version: str) -> ModelEntry | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(models).where(models.c.version == version)).mappings().first()
+    return _model_entry(row) if row is not None else None
+
+
+def list_models(engine: Engine) -> list[ModelEntry]:
+    """Every registered model, newest first."""
+    stmt = select(models).order_by(models.c.created_at.desc(), models.c.version.desc())
+    with engine.connect() as conn:
+        return [_model_entry(row) for row in conn.execute(stmt).mappings()]
+
+
+def set_model_status(engine: Engine, version: str, status: str) -> None:
+    """Set a model's status (e.g. 'trained' → 'production'); LookupError if unknown."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(models).where(models.c.version == version).values(status=status)
+        )
+        if result.rowcount == 0:
+            raise LookupError(f"no model with version {version!r}")
+
+
+def _model_entry(row: Any) -> ModelEntry:
+    values = dict(row)
+    values["created_at"] = as_utc(values["created_at"])
+    values["artifact"] = bytes(values["artifact"])  # PostgreSQL returns memoryview
+    return ModelEntry(**values)
+
+
+# --- predictions -----------------------------------------------------------------------
+
+
+def write_predictions(engine: Engine, frame: pd.DataFrame) -> int:
+    """Upsert predictions by (game_id, model_version). `feature_version` may be absent/NA."""
+    require_columns(frame, [c for c in PREDICTION_COLUMNS if c != "feature_version"], "predictions")
+    require_unique(frame, ["game_id", "model_version"], "predictions")
+    feature_versions = (
+        frame["feature_version"]
+        if "feature_version" in frame.columns
+        else pd.Series([None] * len(frame), index=frame.index)
+    )
+    now = utcnow()
+    rows = [
+        {
+            "game_id": str(game_id),
+            "date": date,
+            "home": str(home),
+            "away": str(away),
+            "p_home": float(p_home),
+            "model_version": str(model_version),
+            "feature_version": None if pd.isna(feature_version) else str(feature_version),
+            "computed_at": now,
+        }
+        for game_id, date, home, away, p_home, model_version, feature_version in zip(
+            frame["game_id"],
+            column_dates(frame["date"]),
+            frame["home"],
+            frame["away"],
+            frame["p_home"],
+            frame["model_version"],
+            feature_versions,
+            strict=True,
+        )
+    ]
+    with engine.begin() as conn:
+        for chunk in chunks(rows, CHUNK_SIZE):
+            upsert(conn, predictions, chunk, ["game_id", "model_version"])
+    return len(rows)
+
+
+def read_predictions(
+    engine: Engine, on: dt.date | None = None, model_version: str | None = None
+) -> pd.DataFrame:
+    """Predictions (prediction columns plus computed_at), sorted by date, game_id, model."""
+    stmt = select(*(predictions.c[name] for name in PREDICTION_COLUMNS), predictions.c.computed_at)
+    if on is not None:
+        stmt = stmt.where(predictions.c.date == as_date(on))
+    if model_version is not None:
+        stmt = stmt.where(predictions.c.model_version == model_version)
+    stmt = stmt.order_by(predictions.c.date, predictions.c.game_id, predictions.c.model_version)
+    with engine.connect() as conn:
+        frame = pd.read_sql(stmt, conn)
+    return typed_frame(frame, predictions)

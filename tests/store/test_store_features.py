@@ -1,0 +1,62 @@
+"""Feature rows round-trip through JSON, missing values included."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine
+
+from bullpen.store import read_features, write_features
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "game_id": ["NYA202204070", "BOS202204070", "SFN202204080"],
+            "date": pd.to_datetime(["2022-04-07", "2022-04-07", "2022-04-08"]),
+            "elo_diff": [12.5, -3.0, np.nan],
+            "home_rest": [1.0, np.nan, 2.0],
+            "rate": [0.1234567890123, 0.0, 1e-9],
+        }
+    )
+
+
+def test_features_round_trip_with_nan(engine: Engine) -> None:
+    frame = _frame()
+    assert write_features(engine, frame, "v1") == 3
+
+    back = read_features(engine, "v1")
+
+    assert list(back.columns) == ["game_id", "date", "elo_diff", "home_rest", "rate"]
+    expected = frame.sort_values(["date", "game_id"], ignore_index=True)
+    expected["date"] = expected["date"].astype("datetime64[ns]")
+    pd.testing.assert_frame_equal(back, expected)
+
+
+def test_features_upsert_filters_and_versions(engine: Engine) -> None:
+    write_features(engine, _frame(), "v1")
+    changed = _frame().iloc[[0]].assign(elo_diff=99.0)
+    write_features(engine, changed, "v1")
+    write_features(engine, _frame().assign(elo_diff=-1.0), "v2")
+
+    v1 = read_features(engine, "v1")
+    assert len(v1) == 3
+    assert v1.set_index("game_id").loc["NYA202204070", "elo_diff"] == 99.0
+    assert (read_features(engine, "v2")["elo_diff"] == -1.0).all()
+
+    some = read_features(engine, "v1", game_ids=["SFN202204080", "nope"])
+    assert some["game_id"].tolist() == ["SFN202204080"]
+    on_day = read_features(engine, "v1", on=dt.date(2022, 4, 7))
+    assert on_day["game_id"].tolist() == ["BOS202204070", "NYA202204070"]
+    empty = read_features(engine, "v3")
+    assert empty.empty and list(empty.columns) == ["game_id", "date"]
+
+
+def test_write_features_rejects_duplicate_games(engine: Engine) -> None:
+    frame = pd.concat([_frame(), _frame().iloc[[0]]])
+    with pytest.raises(ValueError, match="duplicate"):
+        write_features(engine, frame, "v1")
+    assert read_features(engine, "v1").empty
