@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from bullpen.ingest import ParsedLogs
 
 app = typer.Typer(
     help="bullpen: MLB win probabilities from Retrosheet game logs.", no_args_is_help=True
@@ -52,7 +55,53 @@ def backtest(
     typer.echo(f"wrote {len(result.predictions)} rows to {out}")
 
 
-def _report_problems(logs) -> None:  # type: ignore[no-untyped-def]
+@app.command()
+def migrate(
+    database_url: Annotated[str | None, typer.Option(help="Default: BULLPEN_DATABASE_URL.")] = None,
+) -> None:
+    """Bring the app store's schema to the newest migration."""
+    from bullpen.settings import get_settings
+    from bullpen.store import upgrade
+
+    url = database_url or get_settings().database_url
+    upgrade(url)
+    typer.echo(f"store at {url} is at the newest migration")
+
+
+@app.command()
+def ingest(
+    gamelogs: Annotated[Path | None, typer.Option(help="Default: BULLPEN_GAMELOGS_DIR.")] = None,
+    seasons: Annotated[
+        str | None, typer.Option(help="e.g. 2000-2023; default: BULLPEN_SEASONS.")
+    ] = None,
+    database_url: Annotated[str | None, typer.Option(help="Default: BULLPEN_DATABASE_URL.")] = None,
+) -> None:
+    """Load game logs into the store: one transaction per file, bad lines quarantined."""
+    from bullpen.ingest import read_gamelogs
+    from bullpen.settings import get_settings, parse_seasons
+    from bullpen.sources import GameLogSourceError
+    from bullpen.store import load_parse_result, make_engine, upgrade
+
+    settings = get_settings()
+    url = database_url or settings.database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        logs = read_gamelogs(
+            gamelogs or settings.gamelogs_dir, parse_seasons(seasons or settings.seasons)
+        )
+    except GameLogSourceError as exc:
+        _fail(str(exc))
+    _report_problems(logs)
+    for parsed in logs.files:
+        summary = load_parse_result(engine, parsed.file.name, parsed.result, parsed.file.sha256)
+        typer.echo(
+            f"{summary.source}: {summary.games} games ({summary.inserted} new, "
+            f"{summary.updated} updated), {summary.quarantined} quarantined"
+        )
+
+
+def _report_problems(logs: ParsedLogs) -> None:
     for error in logs.errors:
         typer.secho(f"warning: {error}", fg=typer.colors.YELLOW, err=True)
     for line in logs.quarantined:
