@@ -110,3 +110,12 @@ def _report_problems(logs: ParsedLogs) -> None:
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+def _register_subcommands() -> None:
+    from bullpen.cli_apikeys import apikey_app
+
+    app.add_typer(apikey_app, name="apikey", help="Create, list and revoke API keys.")
+
+
+_register_subcommands()

@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from bullpen.store import Base, alembic_config, downgrade, make_engine, upgrade
 
-TABLES = {"games", "quarantine", "ingested_files", "features", "models", "predictions"}
+TABLES = {"games", "quarantine", "ingested_files", "features", "models", "predictions", "api_keys"}
 
 
 def _diff(url: str) -> list:

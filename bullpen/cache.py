@@ -1,0 +1,244 @@
+"""The prediction cache: key schema, value encoding, active-model pointer, warming.
+
+This module is the cache's public contract (schema `v1`); the online tier and
+the batch side both import it, and other programs may read the keys directly.
+
+Keys (UTF-8 strings)
+--------------------
+``bp:v1:pred:{model_version}:{feature_version}:{game_id}``
+    One game's prediction: the exact JSON body that
+    ``GET /v1/games/{game_id}/prediction`` returns (see `prediction_body`).
+``bp:v1:day:{model_version}:{feature_version}:{yyyymmdd}``
+    One date's slate: the exact JSON body of ``GET /v1/games?date=YYYY-MM-DD``
+    (see `day_body`), so the list route is one GET of pre-encoded bytes — one
+    round trip to one node whatever the topology.
+``bp:v1:active``
+    The active-model pointer: JSON ``{"model_version": str, "feature_version": str}``.
+``bp:v1:model-changed`` (pub/sub channel)
+    `set_active` publishes the new pointer JSON here; servers drop their
+    in-process caches and re-read the pointer.
+``bp:v1:lock:{key}``
+    A short single-flight lock (SET NX PX) held while one server computes a miss.
+``bp:v1:rl:{api_key_id}``
+    A rate-limit GCRA state (one key per API key, so it is cluster-safe).
+
+No key carries a ``{hash tag}``: keys spread over every slot and every shard,
+and no operation touches two keys at once.
+
+Values
+------
+Compact JSON (``separators=(",", ":")``), UTF-8, with these fields for a game:
+``game_id, date (YYYY-MM-DD), home, away (Retrosheet codes; away may be null),
+p_home, p_away, fair_odds {home, away: {decimal, american}}, model_version,
+feature_version, computed_at (ISO 8601 UTC), cached (always true in the cache)``.
+A day value is ``{date, model_version, feature_version, count, games: [game…],
+cached}``. Every value carries when and from what it was computed, and every
+key has a TTL, so nothing stale is indistinguishable from fresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bullpen.odds import probability_to_american, probability_to_decimal
+
+SCHEMA = "v1"
+PREFIX = f"bp:{SCHEMA}"
+ACTIVE_KEY = f"{PREFIX}:active"
+MODEL_CHANGED_CHANNEL = f"{PREFIX}:model-changed"
+# Keys per pipeline round trip while warming: big enough to amortise the
+# round trip, small enough to keep each reply and Redis's latency small.
+WARM_BATCH = 500
+
+
+def prediction_key(model_version: str, feature_version: str, game_id: str) -> str:
+    return f"{PREFIX}:pred:{model_version}:{feature_version}:{game_id}"
+
+
+def day_key(model_version: str, feature_version: str, date: dt.date) -> str:
+    return f"{PREFIX}:day:{model_version}:{feature_version}:{date:%Y%m%d}"
+
+
+def lock_key(key: str) -> str:
+    return f"{PREFIX}:lock:{key}"
+
+
+def rate_limit_key(api_key_id: str | int) -> str:
+    return f"{PREFIX}:rl:{api_key_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveModel:
+    """What the servers serve: a model version and the feature version it reads."""
+
+    model_version: str
+    feature_version: str
+
+    def encode(self) -> bytes:
+        return _dumps(
+            {"model_version": self.model_version, "feature_version": self.feature_version}
+        )
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> ActiveModel:
+        data = json.loads(raw)
+        return cls(str(data["model_version"]), str(data["feature_version"]))
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _round(x: float, places: int = 6) -> float:
+    return round(float(x), places)
+
+
+def _iso_date(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+def _iso_time(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def _team(value: Any) -> str | None:
+    # pandas hands missing strings over as None or NaN.
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def prediction_body(
+    row: Mapping[str, Any], model_version: str, feature_version: str, *, cached: bool
+) -> dict[str, Any]:
+    """The response body of one game from a predictions row (game_id, date, home, away,
+    p_home, computed_at). Fair odds are derived here so every reader agrees on them."""
+    p_home = float(row["p_home"])
+    p_away = 1.0 - p_home
+    return {
+        "game_id": str(row["game_id"]),
+        "date": _iso_date(row["date"]),
+        "home": _team(row.get("home")),
+        "away": _team(row.get("away")),
+        "p_home": _round(p_home),
+        "p_away": _round(p_away),
+        "fair_odds": {
+            "home": _fair(p_home),
+            "away": _fair(p_away),
+        },
+        "model_version": model_version,
+        "feature_version": feature_version,
+        "computed_at": _iso_time(row["computed_at"]),
+        "cached": cached,
+    }
+
+
+def _fair(p: float) -> dict[str, float]:
+    return {
+        "decimal": _round(probability_to_decimal(p), 4),
+        "american": _round(probability_to_american(p), 1),
+    }
+
+
+def day_body(
+    date: dt.date, games: list[dict[str, Any]], model_version: str, feature_version: str,
+    *, cached: bool,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "date": date.isoformat(),
+        "model_version": model_version,
+        "feature_version": feature_version,
+        "count": len(games),
+        "games": [{**game, "cached": cached} for game in games],
+        "cached": cached,
+    }
+
+
+def encode(body: Mapping[str, Any]) -> bytes:
+    return _dumps(body)
+
+
+@dataclass(frozen=True, slots=True)
+class WarmResult:
+    keys: int
+    bytes: int
+    seconds: float
+
+    @property
+    def keys_per_second(self) -> float:
+        return self.keys / self.seconds if self.seconds > 0 else float("inf")
+
+
+def warm_entries(
+    rows: Iterable[Mapping[str, Any]], model_version: str, feature_version: str
+) -> dict[str, bytes]:
+    """Every key and value that warming writes for `rows`: one per game, one per date."""
+    entries: dict[str, bytes] = {}
+    days: dict[dt.date, list[dict[str, Any]]] = {}
+    for row in rows:
+        body = prediction_body(row, model_version, feature_version, cached=True)
+        entries[prediction_key(model_version, feature_version, body["game_id"])] = encode(body)
+        days.setdefault(dt.date.fromisoformat(body["date"]), []).append(body)
+    for date, games in days.items():
+        games.sort(key=lambda g: g["game_id"])
+        body = day_body(date, games, model_version, feature_version, cached=True)
+        entries[day_key(model_version, feature_version, date)] = encode(body)
+    return entries
+
+
+def warm(
+    redis: Any,
+    predictions_rows: Iterable[Mapping[str, Any]],
+    model_version: str,
+    feature_version: str,
+    ttl: int,
+) -> WarmResult:
+    """Write the cache entries of `predictions_rows` with a TTL of `ttl` seconds.
+
+    `redis` is a sync `redis.Redis` or `redis.RedisCluster`. Only single-key
+    SETs are sent, through non-transactional pipelines, in key-slot order, so a
+    cluster pipeline sends each node one contiguous batch and nothing is
+    cross-slot. Idempotent: re-running writes the same bytes again.
+    """
+    entries = warm_entries(predictions_rows, model_version, feature_version)
+    ordered = sorted(entries.items(), key=lambda item: (key_slot(item[0]), item[0]))
+    started = time.perf_counter()
+    for start in range(0, len(ordered), WARM_BATCH):
+        pipe = redis.pipeline(transaction=False)
+        for key, value in ordered[start : start + WARM_BATCH]:
+            pipe.set(key, value, ex=ttl)
+        pipe.execute()
+    seconds = time.perf_counter() - started
+    return WarmResult(len(ordered), sum(len(v) for v in entries.values()), seconds)
+
+
+def key_slot(key: str) -> int:
+    """The Redis Cluster slot of `key` (CRC16 mod 16384, honouring hash tags)."""
+    from redis.crc import key_slot as _slot
+
+    return _slot(key.encode())
+
+
+def set_active(redis: Any, active: ActiveModel) -> None:
+    """Point the servers at `active` and tell them (after the keys are warmed)."""
+    payload = active.encode()
+    redis.set(ACTIVE_KEY, payload)
+    redis.publish(MODEL_CHANGED_CHANNEL, payload)
+
+
+def get_active(redis: Any) -> ActiveModel | None:
+    raw = redis.get(ACTIVE_KEY)
+    return ActiveModel.decode(raw) if raw else None

@@ -1,0 +1,75 @@
+"""The active-model pointer as this process sees it, kept fresh by pub/sub and polling.
+
+`bp:v1:model-changed` tells every replica at once; a slow poll of
+`bp:v1:active` is the safety net for messages lost while disconnected.
+On a change the near-cache is dropped (its keys name the old model anyway,
+this frees the memory and stops serving the old model at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+
+from bullpen.cache import ACTIVE_KEY, MODEL_CHANGED_CHANNEL, ActiveModel
+from online.redis_client import FAILURES, SafeRedis
+
+log = logging.getLogger(__name__)
+
+
+class ActivePointer:
+    def __init__(self, redis: SafeRedis, on_change: Callable[[ActiveModel], None]) -> None:
+        self.redis = redis
+        self.on_change = on_change
+        self.current: ActiveModel | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    def set(self, active: ActiveModel | None) -> None:
+        if active is not None and active != self.current:
+            self.current = active
+            self.on_change(active)
+
+    async def read(self) -> ActiveModel | None:
+        """The pointer stored in Redis (None if absent or Redis unavailable)."""
+        raw = await self.redis.get(ACTIVE_KEY)
+        return ActiveModel.decode(raw) if raw else None
+
+    async def refresh(self) -> None:
+        self.set(await self.read())
+
+    def start(self, pubsub_client: Redis, poll_s: float) -> None:
+        self._tasks = [
+            asyncio.create_task(self._listen(pubsub_client)),
+            asyncio.create_task(self._poll(poll_s)),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, *FAILURES):
+                await task
+
+    async def _poll(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            await self.refresh()
+
+    async def _listen(self, client: Redis) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(MODEL_CHANGED_CHANNEL)
+                    backoff = 0.1
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            self.set(ActiveModel.decode(message["data"]))
+            except FAILURES as exc:
+                log.warning("model-changed subscription lost (%r); retrying", exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)

@@ -1,0 +1,75 @@
+"""API-key verification with an in-process cache, so a request costs no DB hit.
+
+A key is HMAC'd (the store holds only HMACs) and the record found by HMAC is
+cached for `key_cache_ttl_s`, unknown HMACs too (so a client with a wrong key
+cannot hammer the database). A revocation therefore takes effect within that
+TTL on every replica.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from bullpen.apikeys import hash_key, scope_allows
+from bullpen.store.apikeys import KeyRecord, lookup_key
+from online.nearcache import NearCache
+
+MAX_CACHED_KEYS = 10_000
+
+
+class AuthError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    key_id: int
+    name: str
+    scope: str
+
+
+def extract_key(authorization: str | None, x_api_key: str | None) -> str | None:
+    """The key from `X-API-Key` or `Authorization: Bearer <key>`."""
+    if x_api_key:
+        return x_api_key.strip()
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return None
+
+
+class KeyVerifier:
+    def __init__(self, engine: Engine, secret: str, ttl: float) -> None:
+        self.engine = engine
+        self.secret = secret.encode()
+        # Values are 1-tuples so a cached "no such key" differs from a cache miss.
+        self._cache: NearCache[tuple[Caller | None]] = NearCache(MAX_CACHED_KEYS, ttl)
+
+    async def verify(self, key: str | None, scope: str) -> Caller:
+        if not key:
+            raise AuthError(401, "missing API key: send Authorization: Bearer <key> or X-API-Key")
+        digest = hash_key(self.secret, key)
+        cached = self._cache.get(digest)
+        caller = cached[0] if cached is not None else await run_in_threadpool(self._load, digest)
+        if caller is None:
+            raise AuthError(401, "invalid or revoked API key")
+        if not scope_allows(caller.scope, scope):
+            raise AuthError(403, f"this API key's scope {caller.scope!r} does not allow {scope!r}")
+        return caller
+
+    def _load(self, digest: str) -> Caller | None:
+        record: KeyRecord | None = lookup_key(self.engine, digest)
+        caller = (
+            Caller(record.id, record.name, record.scope)
+            if record is not None and record.active
+            else None
+        )
+        self._cache.put(digest, (caller,))
+        return caller

@@ -1,0 +1,54 @@
+"""Online-tier settings from the environment (prefix `BULLPEN_`), one pydantic-settings class."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bullpen.settings import Settings as CoreSettings
+
+_CORE = CoreSettings.model_fields
+
+
+class OnlineSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BULLPEN_", extra="ignore")
+
+    database_url: str = Field(default=_CORE["database_url"].default)
+    migrate_on_start: bool = True
+    redis_url: str = Field(default=_CORE["redis_url"].default)
+    redis_cluster: bool = Field(default=False, description="Treat redis_url as a cluster node.")
+    # Every Redis call is bounded: socket timeouts per attempt, a few retries with
+    # backoff, and an overall deadline; after a failure Redis is skipped for
+    # `redis_breaker_s` so a dead cache costs nothing per request.
+    redis_socket_timeout_s: float = 0.25
+    redis_connect_timeout_s: float = 0.25
+    redis_retries: int = 2
+    redis_deadline_s: float = 0.8
+    redis_breaker_s: float = 2.0
+    # redis-py raises past max_connections; a blocking pool waits instead.
+    redis_max_connections: int = 256
+    cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
+    near_cache_size: int = Field(default=8192, ge=0)
+    near_cache_ttl_s: float = Field(default=5.0, ge=0)
+    lock_ms: int = Field(default=5000, ge=10, description="Single-flight lock lifetime.")
+    pointer_poll_s: float = Field(default=5.0, gt=0, description="Safety-net pointer re-read.")
+    model_version: str | None = Field(default=None, description="Serve this if no pointer.")
+    api_key_secret: SecretStr = Field(
+        default=SecretStr("bullpen-dev-secret-change-me"),
+        description="HMAC secret for API keys; set it in every non-local deployment.",
+    )
+    key_cache_ttl_s: float = Field(default=30.0, ge=0, description="Revocations lag this much.")
+    rate_limit_per_s: float = Field(default=100.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    # Tokens one replica takes from Redis at a time; 1 = exact, larger = fewer round trips.
+    rate_limit_lease: int = Field(default=20, ge=1)
+    min_date: dt.date = dt.date(1871, 5, 4)
+    max_days_ahead: int = 400
+
+
+@lru_cache
+def get_online_settings() -> OnlineSettings:
+    return OnlineSettings()

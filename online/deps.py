@@ -1,0 +1,84 @@
+"""Dependencies the routes declare: services, the authenticated caller, the active model.
+
+`require(scope)` authenticates (no DB hit on the hot path) and applies the
+per-key rate limit; both raise `HTTPException`s with specific reasons.
+They are `async def` on purpose: FastAPI runs sync dependencies in a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Engine
+
+from bullpen.cache import ActiveModel
+from online.active import ActivePointer
+from online.auth import AuthError, Caller, KeyVerifier, extract_key
+from online.config import OnlineSettings
+from online.metrics import Metrics
+from online.models import ModelCache
+from online.ratelimit import RateLimiter
+from online.redis_client import SafeRedis
+from online.service import PredictionService
+
+
+@dataclass
+class Services:
+    settings: OnlineSettings
+    engine: Engine
+    redis: SafeRedis
+    pointer: ActivePointer
+    predictions: PredictionService
+    models: ModelCache
+    verifier: KeyVerifier
+    limiter: RateLimiter
+    metrics: Metrics
+    extra: dict[str, Any]
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def require(scope: str) -> Callable[..., Awaitable[Caller]]:
+    async def dependency(request: Request) -> Caller:
+        # Headers read here rather than through Security() sub-dependencies: each
+        # sub-dependency is solved per request, a measurable share of a cache hit.
+        svc: Services = request.app.state.services
+        headers = request.headers
+        key = extract_key(headers.get("authorization"), headers.get("x-api-key"))
+        try:
+            caller = await svc.verifier.verify(key, scope)
+        except AuthError as exc:
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            raise HTTPException(exc.status, exc.detail, headers=headers) from None
+        decision = svc.limiter.take_local(caller.key_id) or await svc.limiter.check(caller.key_id)
+        if decision.degraded:
+            svc.metrics.rate_limit_degraded.inc()
+        if not decision.allowed:
+            svc.metrics.rate_limited.inc()
+            raise HTTPException(
+                429,
+                f"rate limit exceeded for key {caller.name!r}; retry in {decision.retry_after_s}s",
+                headers={"Retry-After": str(decision.retry_after_s)},
+            )
+        return caller
+
+    return dependency
+
+
+require_read = require("read")
+require_admin = require("admin")
+ReadCaller = Depends(require_read)
+AdminCaller = Depends(require_admin)
+
+
+def active_model(svc: Services) -> ActiveModel:
+    """A plain function, not a dependency: sync dependencies would cost a thread hop."""
+    active = svc.pointer.current
+    if active is None:
+        raise HTTPException(503, "no active model: nothing has been promoted yet")
+    return active

@@ -1,0 +1,137 @@
+"""Redis for the online tier: single node or cluster, every call bounded in time.
+
+`SafeRedis` wraps the client so that a failing or slow Redis turns into
+"no value" within `redis_deadline_s` and then is skipped for `redis_breaker_s`
+(a small circuit breaker): the service keeps answering from the near-cache
+and the store, and never hangs on the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from online.config import OnlineSettings
+
+log = logging.getLogger(__name__)
+FAILURES = (RedisError, OSError, asyncio.TimeoutError)
+
+# Compare-and-delete: release a lock only if we still hold it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _retry(settings: OnlineSettings) -> Retry:
+    return Retry(ExponentialBackoff(cap=0.1, base=0.01), settings.redis_retries)
+
+
+def make_redis(settings: OnlineSettings) -> Redis | RedisCluster:
+    """A client for `redis_url`: a RedisCluster if `redis_cluster`, else a blocking pool."""
+    common: dict[str, Any] = {
+        "socket_timeout": settings.redis_socket_timeout_s,
+        "socket_connect_timeout": settings.redis_connect_timeout_s,
+        "retry": _retry(settings),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    }
+    if settings.redis_cluster:
+        return RedisCluster.from_url(
+            settings.redis_url, max_connections=settings.redis_max_connections, **common
+        )
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_max_connections,
+        timeout=settings.redis_deadline_s,
+        **common,
+    )
+    return Redis(connection_pool=pool)
+
+
+def make_pubsub_client(settings: OnlineSettings) -> Redis:
+    """A plain client for pub/sub: in a cluster PUBLISH reaches every node, so one node will do."""
+    return Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=settings.redis_connect_timeout_s,
+        retry=_retry(settings),
+    )
+
+
+class SafeRedis:
+    """Bounded, failure-absorbing calls on an async Redis or RedisCluster."""
+
+    def __init__(self, client: Redis | RedisCluster, deadline: float, breaker: float) -> None:
+        self.client = client
+        self.deadline = deadline
+        self.breaker = breaker
+        self._down_until = 0.0
+        self._release = client.register_script(_RELEASE)
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _failed(self, exc: BaseException) -> None:
+        if self.available:
+            log.warning("redis unavailable for %.1fs: %r", self.breaker, exc)
+        self._down_until = time.monotonic() + self.breaker
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """`client.method(*args)`, or None if Redis failed, was slow, or is known down."""
+        if not self.available:
+            return None
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await getattr(self.client, method)(*args, **kwargs)
+        except FAILURES as exc:
+            self._failed(exc)
+            return None
+
+    async def run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        if not self.available:
+            return None
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await script(keys=keys, args=args)
+        except FAILURES as exc:
+            self._failed(exc)
+            return None
+
+    async def get(self, key: str) -> bytes | None:
+        return await self.call("get", key)
+
+    async def set(self, key: str, value: bytes, ttl: int) -> bool:
+        return bool(await self.call("set", key, value, ex=ttl))
+
+    async def acquire(self, key: str, token: str, ms: int) -> bool | None:
+        """True if we took the lock, False if someone holds it, None if Redis is down."""
+        if not self.available:
+            return None
+        result = await self.call("set", key, token, nx=True, px=ms)
+        return None if not self.available else bool(result)
+
+    async def release(self, key: str, token: str) -> None:
+        await self.run(self._release, [key], [token])
+
+    async def ping(self) -> bool:
+        """Ping even while the breaker is open; success closes it (used by /ready)."""
+        try:
+            async with asyncio.timeout(self.deadline):
+                ok = bool(await self.client.ping())
+        except FAILURES as exc:
+            self._failed(exc)
+            return False
+        self._down_until = 0.0
+        return ok
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,38 @@
+"""A date's slate: `GET /v1/games?date=YYYY-MM-DD`, one GET of pre-encoded bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from online.auth import Caller
+from online.deps import ReadCaller, Services, active_model
+from online.routes._common import guarded, json_bytes
+from online.schemas import DayOut, errors
+
+router = APIRouter(tags=["games"])
+
+
+@router.get(
+    "/v1/games",
+    response_model=DayOut,
+    responses=errors(401, 403, 404, 409, 422, 429, 503),
+    summary="Every scheduled game of a date with its prediction",
+)
+async def games_of_day(
+    request: Request,
+    date: Annotated[dt.date, Query(description="YYYY-MM-DD", examples=["2022-04-07"])],
+    caller: Caller = ReadCaller,
+) -> Response:
+    svc: Services = request.app.state.services
+    settings = svc.settings
+    latest = dt.date.today() + dt.timedelta(days=settings.max_days_ahead)
+    if not settings.min_date <= date <= latest:
+        # 404, not 422: the request is well formed, there is just no slate for that date.
+        raise HTTPException(
+            404, f"date {date} out of range: must be between {settings.min_date} and {latest}"
+        )
+    return json_bytes(await guarded(svc.predictions.day(active_model(svc), date)))

@@ -1,0 +1,54 @@
+"""One game's prediction: `GET /v1/games/{game_id}/prediction`, `POST /api/v1/predict`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from bullpen import cache
+from online.auth import Caller
+from online.deps import ReadCaller, Services, active_model
+from online.routes._common import guarded, json_bytes
+from online.schemas import GAME_ID_PATTERN, PredictIn, PredictionOut, errors
+
+router = APIRouter(tags=["predictions"])
+ERRORS = errors(401, 403, 404, 409, 422, 429, 503)
+
+
+@router.get(
+    "/v1/games/{game_id}/prediction",
+    response_model=PredictionOut,
+    responses=ERRORS,
+    summary="Win probabilities and fair odds of one game",
+)
+async def game_prediction(
+    request: Request,
+    game_id: Annotated[str, Path(pattern=GAME_ID_PATTERN, examples=["NYA202204070"])],
+    caller: Caller = ReadCaller,
+) -> Response:
+    svc: Services = request.app.state.services
+    active = active_model(svc)
+    key = cache.prediction_key(active.model_version, active.feature_version, game_id)
+    # Hot path: a near-cache hit returns without a single await.
+    hit = svc.predictions.near_hit(key)
+    if hit is not None:
+        return json_bytes(hit)
+    return json_bytes(await guarded(svc.predictions.game(active, game_id)))
+
+
+@router.post(
+    "/api/v1/predict",
+    response_model=PredictionOut,
+    responses=ERRORS,
+    summary="The same body, for clients that POST {game_id, model_name}",
+)
+async def predict(request: Request, body: PredictIn, caller: Caller = ReadCaller) -> Response:
+    svc: Services = request.app.state.services
+    active = active_model(svc)
+    if body.model_name not in (None, active.model_version):
+        resolve = svc.models.resolve
+        active = await guarded(run_in_threadpool(resolve, body.model_name))
+    return json_bytes(await guarded(svc.predictions.game(active, body.game_id)))

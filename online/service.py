@@ -1,0 +1,163 @@
+"""Prediction bodies: near-cache → Redis → compute from the store, once per stampede.
+
+Hits return the stored bytes untouched. A miss takes a short Redis lock
+(SET NX PX) so that across replicas one computes and the others wait for the
+value; within a process, concurrent misses share one future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from bullpen import cache
+from bullpen.cache import ActiveModel
+from online import lookup
+from online.metrics import Metrics
+from online.models import ModelCache
+from online.nearcache import NearCache
+from online.redis_client import SafeRedis
+
+LOCK_POLL_S = 0.02
+EMPTY_DAY_TTL_S = 60  # an empty slate may just not be warmed yet
+
+
+class NoActiveModel(RuntimeError):
+    pass
+
+
+class PredictionService:
+    def __init__(
+        self,
+        engine: Engine,
+        redis: SafeRedis,
+        near: NearCache[bytes],
+        models: ModelCache,
+        metrics: Metrics,
+        ttl: int,
+        lock_ms: int,
+    ) -> None:
+        self.engine = engine
+        self.redis = redis
+        self.near = near
+        self.models = models
+        self.metrics = metrics
+        self.ttl = ttl
+        self.lock_ms = lock_ms
+        self._inflight: dict[str, asyncio.Future[bytes]] = {}
+        self.computations = 0  # how many misses were computed (tests check single-flight)
+
+    def near_hit(self, key: str) -> bytes | None:
+        """The synchronous fast path: no await, no parsing."""
+        value = self.near.get(key)
+        if value is not None:
+            self.metrics.cache.labels("near", "hit").inc()
+        return value
+
+    async def game(self, active: ActiveModel, game_id: str) -> bytes:
+        key = cache.prediction_key(active.model_version, active.feature_version, game_id)
+        return self.near_hit(key) or await self._lookup(
+            key, lambda: self._compute_game(active, game_id)
+        )
+
+    async def day(self, active: ActiveModel, date: dt.date) -> bytes:
+        key = cache.day_key(active.model_version, active.feature_version, date)
+        return self.near_hit(key) or await self._lookup(
+            key, lambda: self._compute_day(active, date)
+        )
+
+    async def _lookup(self, key: str, compute: Callable[[], dict[str, Any]]) -> bytes:
+        raw = await self.redis.get(key)
+        if raw is not None:
+            self.metrics.cache.labels("redis", "hit").inc()
+            self.near.put(key, raw)
+            return raw
+        self.metrics.cache.labels("redis", "miss").inc()
+        return await self._single_flight(key, lambda: self._fill(key, compute))
+
+    async def _single_flight(self, key: str, work: Callable[[], Awaitable[bytes]]) -> bytes:
+        running = self._inflight.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await work()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters may be none
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._inflight[key]
+
+    async def _fill(self, key: str, compute: Callable[[], dict[str, Any]]) -> bytes:
+        lock, token = cache.lock_key(key), uuid.uuid4().hex
+        acquired = await self.redis.acquire(lock, token, self.lock_ms)
+        if acquired is False:  # another replica computes it: wait for its value
+            raw = await self._wait_for(key)
+            if raw is not None:
+                self.near.put(key, raw)
+                return raw
+        try:
+            body = await run_in_threadpool(compute)
+            self.computations += 1
+            self.metrics.computed.inc()
+            stored = cache.encode(body)
+            ttl = self.ttl if body.get("count", 1) else min(self.ttl, EMPTY_DAY_TTL_S)
+            await self.redis.set(key, stored, ttl)
+            self.near.put(key, stored)
+            return cache.encode(_uncached(body))
+        finally:
+            if acquired:
+                await self.redis.release(lock, token)
+
+    async def _wait_for(self, key: str) -> bytes | None:
+        deadline = asyncio.get_running_loop().time() + self.lock_ms / 1000
+        while asyncio.get_running_loop().time() < deadline and self.redis.available:
+            await asyncio.sleep(LOCK_POLL_S)
+            raw = await self.redis.get(key)
+            if raw is not None:
+                return raw
+        return None
+
+    def _compute_game(self, active: ActiveModel, game_id: str) -> dict[str, Any]:
+        model = self.models.load(active.model_version)
+        row = lookup.game_row(
+            self.engine, model, active.model_version, active.feature_version, game_id
+        )
+        return cache.prediction_body(row, active.model_version, active.feature_version, cached=True)
+
+    def _compute_day(self, active: ActiveModel, date: dt.date) -> dict[str, Any]:
+        model = self.models.load(active.model_version)
+        rows = lookup.day_rows(
+            self.engine, model, active.model_version, active.feature_version, date
+        )
+        games = [
+            cache.prediction_body(r, active.model_version, active.feature_version, cached=True)
+            for r in rows
+        ]
+        return cache.day_body(
+            date, games, active.model_version, active.feature_version, cached=True
+        )
+
+
+def _uncached(body: dict[str, Any]) -> dict[str, Any]:
+    """The body as first computed: the same values, flagged as not from the cache."""
+    if "games" in body:
+        return {**body, "games": [{**g, "cached": False} for g in body["games"]], "cached": False}
+    return {**body, "cached": False}
+
+
+def p_home_of(body: bytes) -> tuple[float, dict[str, Any]]:
+    data = json.loads(body)
+    return float(data["p_home"]), data
