@@ -1,0 +1,1 @@
+"""When and how bullpen's assets run: resources, jobs, schedules and the `Definitions`."""

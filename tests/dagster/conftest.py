@@ -1,0 +1,152 @@
+"""Fixtures for the Dagster layer: a few real seasons, a store per backend, job runners.
+
+Jobs run in process (`execute_in_process`) on an ephemeral instance, with the
+definitions' resources swapped for ones pointing at a temporary store and a
+temporary game-log directory. No `__init__.py` here on purpose: a package named
+`dagster` under `tests/` would shadow the real one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagster import DagsterInstance, ExecuteInProcessResult
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from bullpen.settings import Settings
+from bullpen.store import make_engine, normalize_url
+from orchestration.definitions import defs
+from orchestration.resources import GameLogSource, StoreResource
+
+SEASONS = (2019, 2020, 2021, 2022)
+POSTGRES_URL = os.environ.get(
+    "BULLPEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def real_gamelogs() -> Path:
+    path = Settings().gamelogs_dir
+    if not all((path / f"GL{season}.TXT").is_file() for season in SEASONS):
+        pytest.skip(f"Retrosheet game logs for {SEASONS} not found in {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def four_seasons(real_gamelogs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with symlinks to GL2019-GL2022 only, so the jobs stay quick."""
+    directory = tmp_path_factory.mktemp("gamelogs")
+    for season in SEASONS:
+        (directory / f"GL{season}.TXT").symlink_to(real_gamelogs / f"GL{season}.TXT")
+    return directory
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store' / 'bullpen.db'}"
+
+
+@pytest.fixture
+def postgresql_url() -> Iterator[str]:
+    """A freshly created PostgreSQL database, dropped afterwards; skipped if the server is down."""
+    server = normalize_url(POSTGRES_URL)
+    maintenance = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = f"bullpen_dagster_{uuid.uuid4().hex[:12]}"
+    try:
+        with maintenance.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        maintenance.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with maintenance.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        maintenance.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """An empty store (no tables: the resource migrates it) on each backend."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def engine_for() -> Iterator[Any]:
+    """Engines opened by a test, disposed at its end (PostgreSQL drops need no open sessions)."""
+    engines: list[Engine] = []
+
+    def open_engine(url: str) -> Engine:
+        engines.append(make_engine(url))
+        return engines[-1]
+
+    yield open_engine
+    for engine in engines:
+        engine.dispose()
+
+
+@dataclass
+class Pipeline:
+    """Runs the project's jobs against one store, one game-log directory and one instance."""
+
+    store_url: str
+    gamelogs_dir: Path
+    seasons: str
+    backtest_dir: Path
+    instance: DagsterInstance
+
+    def resources(self) -> dict[str, Any]:
+        return {
+            "store": StoreResource(database_url=self.store_url),
+            "gamelogs": GameLogSource(gamelogs_dir=str(self.gamelogs_dir), seasons=self.seasons),
+        }
+
+    def batch(self, backtest: Mapping[str, Any] | None = None) -> ExecuteInProcessResult:
+        config = {"out_dir": str(self.backtest_dir), **(backtest or {})}
+        return defs.resolve_job_def("batch_job").execute_in_process(
+            run_config={"ops": {"backtest_report": {"config": config}}},
+            instance=self.instance,
+            resources=self.resources(),
+            raise_on_error=False,
+        )
+
+    @staticmethod
+    def metadata(result: ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
+        """Metadata values per materialized asset key."""
+        out: dict[str, dict[str, Any]] = {}
+        for event in result.get_asset_materialization_events():
+            materialization = event.materialization
+            out[materialization.asset_key.to_user_string()] = {
+                key: value.value for key, value in materialization.metadata.items()
+            }
+        return out
+
+    def daily(self, day: str) -> ExecuteInProcessResult:
+        return defs.resolve_job_def("daily_predictions_job").execute_in_process(
+            partition_key=day,
+            instance=self.instance,
+            resources=self.resources(),
+            raise_on_error=False,
+        )
+
+
+@pytest.fixture
+def pipeline_for(tmp_path: Path) -> Iterator[Any]:
+    """`pipeline_for(store_url, gamelogs_dir, seasons)` → a `Pipeline` on a fresh instance."""
+    instances: list[DagsterInstance] = []
+
+    def build(store_url: str, gamelogs_dir: Path, seasons: str = "2019-2022") -> Pipeline:
+        instances.append(DagsterInstance.ephemeral())
+        return Pipeline(store_url, gamelogs_dir, seasons, tmp_path / "backtests", instances[-1])
+
+    yield build
+    for instance in instances:
+        instance.dispose()
