@@ -12,6 +12,10 @@ Keys (UTF-8 strings)
     One date's slate: the exact JSON body of ``GET /v1/games?date=YYYY-MM-DD``
     (see `day_body`), so the list route is one GET of pre-encoded bytes — one
     round trip to one node whatever the topology.
+``bp:v1:feat:{feature_version}:{game_id}``
+    The pre-game features a game's predictions came from: JSON object of
+    feature name → number (null for missing), so a prediction can be audited
+    or recomputed without the store.
 ``bp:v1:active``
     The active-model pointer: JSON ``{"model_version": str, "feature_version": str}``.
 ``bp:v1:model-changed`` (pub/sub channel)
@@ -59,6 +63,10 @@ WARM_BATCH = 500
 
 def prediction_key(model_version: str, feature_version: str, game_id: str) -> str:
     return f"{PREFIX}:pred:{model_version}:{feature_version}:{game_id}"
+
+
+def features_key(feature_version: str, game_id: str) -> str:
+    return f"{PREFIX}:feat:{feature_version}:{game_id}"
 
 
 def day_key(model_version: str, feature_version: str, date: dt.date) -> str:
@@ -213,7 +221,29 @@ def warm(
     cluster pipeline sends each node one contiguous batch and nothing is
     cross-slot. Idempotent: re-running writes the same bytes again.
     """
-    entries = warm_entries(predictions_rows, model_version, feature_version)
+    return write_entries(redis, warm_entries(predictions_rows, model_version, feature_version), ttl)
+
+
+def features_entries(
+    rows: Iterable[tuple[str, Mapping[str, float | None]]], feature_version: str
+) -> dict[str, bytes]:
+    """Keys and values for (game_id, {feature: value}) rows; NaN becomes null."""
+    return {
+        features_key(feature_version, game_id): _dumps(
+            {name: _finite(value) for name, value in values.items()}
+        )
+        for game_id, values in rows
+    }
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def write_entries(redis: Any, entries: Mapping[str, bytes], ttl: int) -> WarmResult:
+    """SET every entry with a TTL: pipelined, in key-slot order, never cross-slot."""
     ordered = sorted(entries.items(), key=lambda item: (key_slot(item[0]), item[0]))
     started = time.perf_counter()
     for start in range(0, len(ordered), WARM_BATCH):

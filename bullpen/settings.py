@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     seasons: str = Field(default="2000-2023", description="Seasons to ingest, e.g. 2000-2023.")
     download_dir: Path = Field(default=PROJECT_ROOT / "var" / "downloads")
     redis_url: str = Field(default="redis://127.0.0.1:6379/0")
+    redis_cluster: bool = Field(default=False, description="Treat redis_url as a cluster node.")
+    cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=1, description="TTL of warmed keys.")
     model_threads: int = Field(default=1, ge=1, description="LightGBM threads per process.")
 
     def season_range(self) -> list[int]:

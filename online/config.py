@@ -19,7 +19,7 @@ class OnlineSettings(BaseSettings):
     database_url: str = Field(default=_CORE["database_url"].default)
     migrate_on_start: bool = True
     redis_url: str = Field(default=_CORE["redis_url"].default)
-    redis_cluster: bool = Field(default=False, description="Treat redis_url as a cluster node.")
+    redis_cluster: bool = Field(default=_CORE["redis_cluster"].default)
     # Every Redis call is bounded: socket timeouts per attempt, a few retries with
     # backoff, and an overall deadline; after a failure Redis is skipped for
     # `redis_breaker_s` so a dead cache costs nothing per request.
@@ -30,9 +30,10 @@ class OnlineSettings(BaseSettings):
     redis_breaker_s: float = 2.0
     # redis-py raises past max_connections; a blocking pool waits instead.
     redis_max_connections: int = 256
-    cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
+    cache_ttl_s: int = Field(default=_CORE["cache_ttl_s"].default, ge=1)
     near_cache_size: int = Field(default=8192, ge=0)
     near_cache_ttl_s: float = Field(default=5.0, ge=0)
+    fast_path: bool = Field(default=True, description="Serve near-cache hits ahead of FastAPI.")
     lock_ms: int = Field(default=5000, ge=10, description="Single-flight lock lifetime.")
     pointer_poll_s: float = Field(default=5.0, gt=0, description="Safety-net pointer re-read.")
     model_version: str | None = Field(default=None, description="Serve this if no pointer.")

@@ -9,7 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+)
 
 from bullpen.odds import check_american
 
@@ -104,7 +112,18 @@ class DecimalEdgeIn(_EdgeBase):
     away_odds: DecimalOdds
 
 
-EdgeIn = AmericanEdgeIn | DecimalEdgeIn
+def _odds_format(value: Any) -> str:
+    if isinstance(value, dict):
+        return "decimal" if value.get("odds_format") == "decimal" else "american"
+    return getattr(value, "odds_format", "american")
+
+
+# Discriminated on `odds_format` (absent means American), so a bad request gets
+# the errors of the format it meant, not of both formats.
+EdgeIn = Annotated[
+    Annotated[AmericanEdgeIn, Tag("american")] | Annotated[DecimalEdgeIn, Tag("decimal")],
+    Discriminator(_odds_format),
+]
 
 
 class SideOut(BaseModel):

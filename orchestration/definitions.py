@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dagster import Definitions, load_assets_from_modules
 
-from assets import backtest, features, ingestion, modeling, serving
+from assets import backtest, cache, features, ingestion, modeling, serving
 from orchestration.jobs import batch_job, daily_predictions_job
-from orchestration.resources import GameLogSource, StoreResource
+from orchestration.resources import GameLogSource, RedisResource, StoreResource
 from orchestration.schedules import daily_predictions_schedule
 
 defs = Definitions(
@@ -18,12 +18,13 @@ defs = Definitions(
         *load_assets_from_modules([ingestion], group_name="ingestion"),
         *load_assets_from_modules([features], group_name="features"),
         *load_assets_from_modules([modeling, backtest], group_name="modeling"),
-        *load_assets_from_modules([serving], group_name="serving"),
+        *load_assets_from_modules([serving, cache], group_name="serving"),
     ],
     # What the assets talk to; defaults from BULLPEN_* environment variables.
     resources={
         "store": StoreResource(),
         "gamelogs": GameLogSource(),
+        "redis": RedisResource(),
     },
     # How they run: the whole batch, and one as-of date at a time.
     jobs=[batch_job, daily_predictions_job],

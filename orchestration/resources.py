@@ -10,8 +10,10 @@ from pathlib import Path
 
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field, PrivateAttr
+from redis import Redis, RedisCluster
 from sqlalchemy import Engine
 
+from bullpen.redis_client import make_sync_redis
 from bullpen.settings import Settings, parse_seasons
 from bullpen.sources import SourceScan, download_gamelogs, read_directory
 from bullpen.store import make_engine, upgrade
@@ -74,3 +76,23 @@ class GameLogSource(ConfigurableResource):
         if self.base_url:
             return download_gamelogs(self.base_url, self.season_list(), Path(self.download_dir))
         return read_directory(Path(self.gamelogs_dir), self.season_list())
+
+
+class RedisResource(ConfigurableResource):
+    """The prediction cache: one redis-server or a Redis Cluster."""
+
+    redis_url: str = Field(
+        default_factory=lambda: Settings().redis_url,
+        description="Redis URL (default: BULLPEN_REDIS_URL); any node's URL for a cluster.",
+    )
+    cluster: bool = Field(
+        default_factory=lambda: Settings().redis_cluster,
+        description="Talk Redis Cluster protocol (default: BULLPEN_REDIS_CLUSTER).",
+    )
+    ttl_s: int = Field(
+        default_factory=lambda: Settings().cache_ttl_s,
+        description="TTL of warmed keys in seconds (default: BULLPEN_CACHE_TTL_S).",
+    )
+
+    def client(self) -> Redis | RedisCluster:
+        return make_sync_redis(self.redis_url, self.cluster)

@@ -10,7 +10,7 @@ from bullpen.odds import OddsError, american_to_decimal, check_decimal, two_way_
 from online.auth import Caller
 from online.deps import ReadCaller, Services, active_model
 from online.routes._common import guarded
-from online.schemas import AmericanEdgeIn, DecimalEdgeIn, EdgeOut, SideOut, errors
+from online.schemas import EdgeIn, EdgeOut, SideOut, errors
 
 router = APIRouter(tags=["edge"])
 
@@ -28,9 +28,7 @@ def _decimal(odds: float, fmt: str, side: str) -> float:
     responses=errors(401, 403, 404, 409, 422, 429, 503),
     summary="Vig-free market probabilities, the model's edge, EV and a capped Kelly stake",
 )
-async def edge(
-    request: Request, body: AmericanEdgeIn | DecimalEdgeIn, caller: Caller = ReadCaller
-) -> EdgeOut:
+async def edge(request: Request, body: EdgeIn, caller: Caller = ReadCaller) -> EdgeOut:
     svc: Services = request.app.state.services
     home = _decimal(body.home_odds, body.odds_format, "home")
     away = _decimal(body.away_odds, body.odds_format, "away")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from dagster import DagsterInstance, ExecuteInProcessResult
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
@@ -23,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from bullpen.settings import Settings
 from bullpen.store import make_engine, normalize_url
 from orchestration.definitions import defs
-from orchestration.resources import GameLogSource, StoreResource
+from orchestration.resources import GameLogSource, RedisResource, StoreResource
 
 SEASONS = (2019, 2020, 2021, 2022)
 POSTGRES_URL = os.environ.get(
@@ -102,11 +103,13 @@ class Pipeline:
     seasons: str
     backtest_dir: Path
     instance: DagsterInstance
+    redis_url: str = "redis://127.0.0.1:6379/12"
 
     def resources(self) -> dict[str, Any]:
         return {
             "store": StoreResource(database_url=self.store_url),
             "gamelogs": GameLogSource(gamelogs_dir=str(self.gamelogs_dir), seasons=self.seasons),
+            "redis": RedisResource(redis_url=self.redis_url),
         }
 
     def batch(self, backtest: Mapping[str, Any] | None = None) -> ExecuteInProcessResult:
@@ -140,8 +143,13 @@ class Pipeline:
 
 @pytest.fixture
 def pipeline_for(tmp_path: Path) -> Iterator[Any]:
-    """`pipeline_for(store_url, gamelogs_dir, seasons)` → a `Pipeline` on a fresh instance."""
+    """`pipeline_for(store_url, gamelogs_dir, seasons)` → a `Pipeline` on a fresh instance.
+
+    Its cache is database 12 of the Redis on 127.0.0.1:6379, emptied before and after.
+    """
     instances: list[DagsterInstance] = []
+    cache = redis.Redis.from_url(Pipeline.redis_url)
+    cache.flushdb()
 
     def build(store_url: str, gamelogs_dir: Path, seasons: str = "2019-2022") -> Pipeline:
         instances.append(DagsterInstance.ephemeral())
@@ -150,3 +158,4 @@ def pipeline_for(tmp_path: Path) -> Iterator[Any]:
     yield build
     for instance in instances:
         instance.dispose()
+    cache.flushdb()

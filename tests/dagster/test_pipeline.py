@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import redis
 from sqlalchemy import Engine
 
 from bullpen.backtest import OUTPUT_COLUMNS
-from bullpen.features import FEATURE_VERSION
+from bullpen.cache import ActiveModel, day_key, features_key, get_active, prediction_key
+from bullpen.features import FEATURE_NAMES, FEATURE_VERSION
 from bullpen.model import WinModel
 from bullpen.store import count_games, get_model, list_models, read_features, read_predictions
 
@@ -23,7 +26,7 @@ BATCH_ASSETS = {
     "elo_baseline_model",
     "backtest_report",
 }
-DAILY_ASSETS = {"scheduled_games", "game_predictions"}
+DAILY_ASSETS = {"scheduled_games", "game_predictions", "prediction_cache"}
 GAMES_2019_2022 = 2429 + 898 + 2429 + 2430  # 2020 was the 60-game season
 AS_OF = "2022-07-04"
 GAMES_ON_AS_OF = 14
@@ -41,6 +44,7 @@ def test_batch_then_daily_and_again(store_url, four_seasons, pipeline_for, engin
     assert daily.success
     assert daily.dagster_run.tags["bullpen/date"] == AS_OF
     _check_daily(pipeline.metadata(daily), engine, first["candidate_model"]["version"])
+    _check_cache(pipeline.metadata(daily), pipeline.redis_url, first["candidate_model"]["version"])
 
     # Idempotent: the same inputs give the same store, no duplicate models or predictions.
     models_before = {m.version for m in list_models(engine)}
@@ -94,7 +98,7 @@ def _check_batch(meta: dict, engine: Engine, backtest_dir: Path) -> None:
 
 
 def _check_daily(meta: dict, engine: Engine, candidate: str) -> None:
-    assert set(meta) == {"scheduled_games", "game_predictions"}
+    assert set(meta) == DAILY_ASSETS
     assert meta["scheduled_games"]["games"] == GAMES_ON_AS_OF
     assert meta["game_predictions"]["model_version"] == candidate
     assert meta["game_predictions"]["predictions"].count("\n") == GAMES_ON_AS_OF + 1
@@ -110,3 +114,20 @@ def _check_daily(meta: dict, engine: Engine, candidate: str) -> None:
     expected = WinModel.from_bytes(entry.artifact).predict(batch_features)
     merged = stored.merge(batch_features[["game_id"]].assign(expected=expected), on="game_id")
     np.testing.assert_allclose(merged["p_home"], merged["expected"], rtol=0, atol=1e-12)
+
+
+def _check_cache(meta: dict, redis_url: str, candidate: str) -> None:
+    """The day's slate, each game and its features are in Redis, with TTLs."""
+    client = redis.Redis.from_url(redis_url)
+    # one key per game, one per game's features, one for the day's slate
+    assert meta["prediction_cache"]["keys_written"] == 2 * GAMES_ON_AS_OF + 1
+    assert meta["prediction_cache"]["active_model"] == candidate
+    assert get_active(client) == ActiveModel(candidate, FEATURE_VERSION)
+    day = json.loads(client.get(day_key(candidate, FEATURE_VERSION, dt.date(2022, 7, 4))))
+    assert day["count"] == GAMES_ON_AS_OF
+    game = day["games"][0]
+    stored = json.loads(client.get(prediction_key(candidate, FEATURE_VERSION, game["game_id"])))
+    assert stored == game
+    feats = json.loads(client.get(features_key(FEATURE_VERSION, game["game_id"])))
+    assert set(feats) == set(FEATURE_NAMES)
+    assert 0 < client.ttl(prediction_key(candidate, FEATURE_VERSION, game["game_id"])) <= 7 * 86400

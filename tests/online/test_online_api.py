@@ -164,6 +164,14 @@ def test_bad_input_is_a_specific_4xx(
     assert reason in response.json()["detail"]
 
 
+def test_edge_errors_name_only_the_requested_odds_format(stack: Stack) -> None:
+    body = {"game_id": stack.store.game_ids[0], "home_odds": -50, "away_odds": -110}
+    with TestClient(stack.app()) as client:
+        detail = client.post("/v1/edge", json=body, headers=stack.headers()).json()["detail"]
+    assert "between -100 and +100" in detail
+    assert "decimal" not in detail.lower()
+
+
 def test_api_keys(stack: Stack) -> None:
     path = f"/v1/games/{stack.store.game_ids[0]}/prediction"
     engine = make_engine(stack.store.url)
