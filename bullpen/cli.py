@@ -114,8 +114,10 @@ def main() -> None:  # pragma: no cover - console entry point
 
 def _register_subcommands() -> None:
     from bullpen.cli_apikeys import apikey_app
+    from bullpen.cli_capacity import capacity
 
     app.add_typer(apikey_app, name="apikey", help="Create, list and revoke API keys.")
+    app.command(name="capacity")(capacity)
 
 
 _register_subcommands()

@@ -45,7 +45,11 @@ def test_jobs_split_batch_from_daily() -> None:
         "elo_baseline_model",
         "backtest_report",
     }
-    assert _asset_names("daily_predictions_job") == {"scheduled_games", "game_predictions"}
+    assert _asset_names("daily_predictions_job") == {
+        "scheduled_games",
+        "game_predictions",
+        "prediction_cache",
+    }
 
 
 def test_schedule_targets_todays_date_at_ten_in_new_york() -> None:

@@ -1,0 +1,53 @@
+# syntax=docker/dockerfile:1
+# One image for the online tier (uvicorn), the Dagster user code (gRPC server,
+# run and step pods) and the `bullpen` CLI (migrations, capacity plan).
+#   docker build -t registry.example.com/bullpen/bullpen:0.1.0 .
+# Both stages use the same base, pinned by version (add the digest in CI:
+# python:3.11.9-slim-bookworm@sha256:...; it cannot be resolved offline here).
+
+# ---- build: compilers live here only --------------------------------------
+FROM python:3.11.9-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+# build-essential for any dependency that ships no wheel for this platform.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential \
+ && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+RUN pip install pip==24.3.1 setuptools==75.6.0 wheel==0.45.1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bullpen ./bullpen
+COPY assets ./assets
+COPY orchestration ./orchestration
+COPY online ./online
+# A regular (not editable) install: the runtime stage copies only /opt/venv.
+RUN pip install . \
+ && python -m compileall -q /opt/venv/lib
+
+# ---- runtime: no compiler, no source tree, not root -----------------------
+FROM python:3.11.9-slim-bookworm AS runtime
+# libgomp1: LightGBM's OpenMP runtime (its wheel does not bundle it).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libgomp1 \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 10001 bullpen \
+ && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin bullpen
+COPY --from=build /opt/venv /opt/venv
+# DAGSTER_HOME: a writable place for Dagster unless the Helm chart sets its own.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DAGSTER_HOME=/tmp/dagster_home
+WORKDIR /app
+COPY workspace.yaml ./
+# Numeric, so Kubernetes can verify runAsNonRoot without reading /etc/passwd.
+USER 10001:10001
+EXPOSE 8000 3030
+# No HEALTHCHECK: Kubernetes ignores it; the manifests' probes (/health, /ready)
+# do that job, and the same image also runs the Dagster gRPC server.
+# The online tier by default; the Dagster chart runs `dagster api grpc ...` instead.
+CMD ["uvicorn", "online.app:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"]
