@@ -3,15 +3,17 @@
 Every model's predictions of the date are warmed under keys versioned by model
 and feature version (`bullpen.cache`), so a candidate's keys sit beside the
 active model's and a promotion is one pointer flip. The pointer itself is the
-promotion's business; this asset only sets it when there is none yet (a first
-deployment), so the API has something to serve.
+promotion's business (`bullpen.promotion`): this asset makes it match the
+store's active model, and sets it from the newest predictions only when no
+model was ever promoted and there is none yet, so the API has something to serve.
 """
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.serving import daily_partitions
-from bullpen.cache import ActiveModel, features_entries, get_active, set_active, warm, write_entries
+from bullpen.cache import ActiveModel, features_entries, set_active, warm, write_entries
 from bullpen.features import FEATURE_NAMES
+from bullpen.promotion import reconcile
 from bullpen.store import read_features, read_predictions
 from orchestration.resources import RedisResource, StoreResource
 
@@ -43,7 +45,7 @@ def prediction_cache(
         extra = write_entries(client, features_entries(feature_rows, feature_version), redis.ttl_s)
         keys, size = keys + result.keys + extra.keys, size + result.bytes + extra.bytes
         seconds += result.seconds + extra.seconds
-    pointer = _bootstrap_pointer(client, predictions)
+    pointer = _bootstrap_pointer(client, predictions, engine)
     context.log.info(f"{day}: warmed {keys} keys ({size} bytes) for {versions}")
     return MaterializeResult(
         metadata={
@@ -57,8 +59,10 @@ def prediction_cache(
     )
 
 
-def _bootstrap_pointer(client, predictions) -> ActiveModel | None:  # type: ignore[no-untyped-def]
-    active = get_active(client)
+def _bootstrap_pointer(client, predictions, engine) -> ActiveModel | None:  # type: ignore[no-untyped-def]
+    # A promoted model wins (a flushed Redis gets the store's blue back); the
+    # newest predictions only bootstrap a deployment that never promoted.
+    active = reconcile(engine, client)
     if active is not None or predictions.empty:
         return active
     newest = predictions.sort_values("computed_at").iloc[-1]

@@ -9,6 +9,7 @@ from assets.charts import importance_chart
 from assets.metadata import figure_png, image_markdown, markdown_table
 from assets.registry import register
 from bullpen.features import ELO_PARAMS, FEATURE_NAMES, FEATURE_VERSION
+from bullpen.gates import holdout_start
 from bullpen.metrics import score
 from bullpen.model import (
     LGBM_PARAMS,
@@ -19,6 +20,7 @@ from bullpen.model import (
     elo_model,
     train_blend,
 )
+from bullpen.promotion_settings import get_promotion_settings
 from bullpen.settings import get_settings
 from bullpen.store import ModelEntry, read_features, read_games
 from bullpen.training import labelled, training_seasons
@@ -47,12 +49,19 @@ def training_set(context: AssetExecutionContext, store: StoreResource) -> Output
     seasons = training_seasons(available, before=available[-1] + 1)
     with_season = features.merge(games[["game_id", "season"]], on="game_id", validate="1:1")
     frame = labelled(with_season[with_season["season"].isin(seasons)], games)
-    context.log.info(f"training set: {len(frame)} decided games of seasons {seasons}")
+    # The last weeks stay out: the promotion checks compare candidate and blue on
+    # games neither trained on (assets/checks.py).
+    holdout = holdout_start(frame["date"], get_promotion_settings().holdout_days)
+    frame = frame[frame["date"] < pd.Timestamp(holdout)].reset_index(drop=True)
+    context.log.info(
+        f"training set: {len(frame)} decided games of seasons {seasons}, before {holdout}"
+    )
     return Output(
         frame,
         metadata={
             "rows": MetadataValue.int(len(frame)),
             "seasons": MetadataValue.json(seasons),
+            "held_out_from": MetadataValue.text(holdout.isoformat()),
             "home_win_rate": MetadataValue.float(round(float(frame["y"].mean()), 4)),
         },
     )
@@ -90,6 +99,9 @@ def _register(
 ) -> ModelEntry:
     seasons = sorted(int(s) for s in train["season"].unique())
     in_sample = score(train["y"].to_numpy(), model.predict(train))
+    # The first date it did not train on: where the checks' unseen window may start.
+    until = (pd.Timestamp(train["date"].max()) + pd.Timedelta(days=1)).date().isoformat()
+    params = {**params, "train_until": until}
     return register(store.engine(), model, seasons, params, {"in_sample": in_sample})
 
 

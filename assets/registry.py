@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from bullpen.features import FEATURE_VERSION
 from bullpen.model import WinModel
+from bullpen.promotion import active_version
 from bullpen.store import ModelEntry, list_models, register_model
 
 MODEL_NAME = "bullpen-win-probability"
@@ -75,18 +76,20 @@ def add_metrics(engine: Engine, entry: ModelEntry, metrics: dict[str, Any]) -> M
 
 
 def serving_model(engine: Engine) -> ModelEntry:
-    """The newest registered `blend` model, else the newest `elo` one.
+    """The active (blue) model; before any promotion, the newest `blend`, else `elo`.
 
     Fails when none is registered, or when the chosen model was trained on a
     feature set other than the one this code computes: scoring it would
     silently feed columns that mean something else.
     """
     entries = list_models(engine)  # newest first
-    for kind in SERVING_KINDS:
-        chosen = next((e for e in entries if e.kind == kind), None)
-        if chosen is not None:
-            break
-    else:
+    # A candidate reaches users only through promotion: once there is a blue, it is served.
+    blue = active_version(engine)
+    candidates = [e for e in entries if e.version == blue] + [
+        e for kind in SERVING_KINDS for e in entries if e.kind == kind and e.status != "rejected"
+    ]
+    chosen = candidates[0] if candidates else None
+    if chosen is None:
         raise Failure("no blend or elo model in the registry: run batch_job first")
     if chosen.feature_version != FEATURE_VERSION:
         raise Failure(

@@ -18,6 +18,7 @@ from dagster import (
     Output,
     asset,
 )
+from sqlalchemy import Engine
 
 from assets.metadata import markdown_table
 from assets.registry import serving_model
@@ -126,6 +127,12 @@ def _pregame_features(history: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataF
     frame = pd.concat([history, schedule], ignore_index=True)
     features = build_features(frame)
     return features[features["game_id"].isin(schedule["game_id"])].reset_index(drop=True)
+
+
+def pregame_features_on(engine: Engine, day: dt.date) -> pd.DataFrame:
+    """The features of `day`'s games as that morning knew them (promotion and its checks)."""
+    schedule = as_of_schedule(read_games(engine, on=day))
+    return _pregame_features(read_games(engine, before=day), schedule)
 
 
 def prediction_frame(features: pd.DataFrame, model: WinModel, version: str) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
@@ -27,6 +27,8 @@ class ActivePointer:
         self.on_change = on_change
         self.current: ActiveModel | None = None
         self._tasks: list[asyncio.Task] = []
+        # Run before each poll's re-read (online/promotion.py: pointer repair, green refresh).
+        self.on_poll: list[Callable[[], Awaitable[None]]] = []
 
     def set(self, active: ActiveModel | None) -> None:
         if active is not None and active != self.current:
@@ -57,6 +59,11 @@ class ActivePointer:
     async def _poll(self, every: float) -> None:
         while True:
             await asyncio.sleep(every)
+            for hook in self.on_poll:
+                try:
+                    await hook()
+                except Exception:  # a hook must not stop the safety-net poll
+                    log.exception("pointer poll hook %r failed", hook)
             await self.refresh()
 
     async def _listen(self, client: Redis) -> None:

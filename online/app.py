@@ -21,10 +21,12 @@ from starlette.concurrency import run_in_threadpool
 
 from bullpen.cache import ActiveModel
 from bullpen.store import make_engine, upgrade
+from online import promotion
 from online.active import ActivePointer
 from online.auth import KeyVerifier
 from online.config import OnlineSettings, get_online_settings
 from online.deps import Services
+from online.fastpath import FastPath
 from online.metrics import Metrics, MetricsMiddleware
 from online.models import ModelCache, default_active
 from online.nearcache import NearCache
@@ -135,10 +137,13 @@ def create_app(settings: OnlineSettings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.services = build_services(settings, metrics)
+    promotion.install(app.state.services)  # pointer repair; canary and shadow when set
     app.add_exception_handler(RequestValidationError, _validation_error)
     for module in (predictions, games, edge, models, admin, health):
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.fast_path:  # outermost: plain near-cache hits never reach FastAPI
+        app.add_middleware(FastPath, services=app.state.services)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -27,7 +27,9 @@ class OnlineSettings(BaseSettings):
     redis_connect_timeout_s: float = 0.25
     redis_retries: int = 2
     redis_deadline_s: float = 0.8
-    redis_breaker_s: float = 2.0
+    # Short, since one probe at a time tests a skipped Redis (half-open): a failed-over
+    # cluster shard is back in service within this of its replica's promotion.
+    redis_breaker_s: float = 0.25
     # redis-py raises past max_connections; a blocking pool waits instead.
     redis_max_connections: int = 256
     cache_ttl_s: int = Field(default=_CORE["cache_ttl_s"].default, ge=1)
@@ -48,6 +50,18 @@ class OnlineSettings(BaseSettings):
     rate_limit_lease: int = Field(default=20, ge=1)
     min_date: dt.date = dt.date(1871, 5, 4)
     max_days_ahead: int = 400
+    # Promotions (online/promotion.py, online/canary.py).
+    pointer_repair: bool = Field(
+        default=True, description="Push the store's blue to Redis when a flip was cut short."
+    )
+    canary_percent: float = Field(
+        default=0.0, ge=0, le=100, description="Share of API keys served the warmed green model."
+    )
+    # Both turn the raw fast path off: they decide per request (online/promotion.py).
+    shadow: bool = Field(default=False, description="Compute green beside blue; return blue.")
+    green_version: str | None = Field(
+        default=None, description="Green for canary/shadow (default: the warming `green` alias)."
+    )
 
 
 @lru_cache

@@ -76,9 +76,13 @@ ReadCaller = Depends(require_read)
 AdminCaller = Depends(require_admin)
 
 
-def active_model(svc: Services) -> ActiveModel:
-    """A plain function, not a dependency: sync dependencies would cost a thread hop."""
+def active_model(svc: Services, caller: Caller | None = None) -> ActiveModel:
+    """A plain function, not a dependency: sync dependencies would cost a thread hop.
+
+    With a canary (online/canary.py), callers in its share get the green model.
+    """
     active = svc.pointer.current
     if active is None:
         raise HTTPException(503, "no active model: nothing has been promoted yet")
-    return active
+    canary = svc.extra.get("canary")
+    return canary.choose(active, caller) if canary is not None and canary.enabled else active

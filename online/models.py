@@ -51,10 +51,10 @@ def feature_version_of(entry: ModelEntry) -> str:
 
 
 def default_active(engine: Engine, version: str | None) -> ActiveModel | None:
-    """No pointer in Redis: the configured version, else the newest production model."""
+    """No pointer in Redis: the configured version, else the newest active (or production) one."""
     entries = list_models(engine)
     if version is not None:
         entries = [e for e in entries if e.version == version]
     else:
-        entries = [e for e in entries if e.status == "production"]
+        entries = [e for e in entries if e.status in ("active", "production")]
     return ActiveModel(entries[0].version, feature_version_of(entries[0])) if entries else None

@@ -16,6 +16,7 @@ fails open (and counts it): availability of predictions beats strict limits.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ class RateLimiter:
         self.lease = min(lease, burst)
         self._script = redis.client.register_script(GCRA)
         self._leases: dict[int, _Lease] = {}
+        self._renewals: dict[int, asyncio.Future[None]] = {}
 
     def take_local(self, key_id: int) -> Decision | None:
         """A decision without Redis if the local lease or a remembered denial decides."""
@@ -82,9 +84,24 @@ class RateLimiter:
         return None
 
     async def check(self, key_id: int) -> Decision:
+        # One lease request per key at a time: concurrent requests wait for it and
+        # spend its tokens instead of each asking Redis (a burst of slow requests).
+        while (renewal := self._renewals.get(key_id)) is not None:
+            local = self.take_local(key_id)
+            if local is not None:
+                return local
+            await asyncio.shield(renewal)
         local = self.take_local(key_id)
         if local is not None:
             return local
+        self._renewals[key_id] = renewal = asyncio.get_running_loop().create_future()
+        try:
+            return await self._renew(key_id)
+        finally:
+            del self._renewals[key_id]
+            renewal.set_result(None)
+
+    async def _renew(self, key_id: int) -> Decision:
         reply = await self.redis.run(
             self._script, [rate_limit_key(key_id)], [self.interval_us, self.burst, self.lease]
         )

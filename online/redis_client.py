@@ -17,13 +17,15 @@ from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from online.config import OnlineSettings
 
 log = logging.getLogger(__name__)
-FAILURES = (RedisError, OSError, asyncio.TimeoutError)
+# RedisClusterException is not a RedisError ("cannot be connected" while re-discovering
+# a cluster mid-failover): without it that would escape as a 500.
+FAILURES = (RedisError, RedisClusterException, OSError, asyncio.TimeoutError)
 
 # Compare-and-delete: release a lock only if we still hold it.
 _RELEASE = """
@@ -85,26 +87,42 @@ class SafeRedis:
             log.warning("redis unavailable for %.1fs: %r", self.breaker, exc)
         self._down_until = time.monotonic() + self.breaker
 
+    def _admit(self) -> bool:
+        """Closed: every call goes. Open: none until `breaker` s have passed, then one probe
+        at a time (half-open) while the others keep skipping Redis; any success closes it.
+        So a short breaker finds a recovered Redis (or a failed-over shard) quickly without
+        letting every request pay the deadline of a dead one."""
+        now = time.monotonic()
+        if now < self._down_until:
+            return False
+        if self._down_until:
+            self._down_until = now + self.deadline
+        return True
+
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """`client.method(*args)`, or None if Redis failed, was slow, or is known down."""
-        if not self.available:
+        if not self._admit():
             return None
         try:
             async with asyncio.timeout(self.deadline):
-                return await getattr(self.client, method)(*args, **kwargs)
+                result = await getattr(self.client, method)(*args, **kwargs)
         except FAILURES as exc:
             self._failed(exc)
             return None
+        self._down_until = 0.0
+        return result
 
     async def run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
-        if not self.available:
+        if not self._admit():
             return None
         try:
             async with asyncio.timeout(self.deadline):
-                return await script(keys=keys, args=args)
+                result = await script(keys=keys, args=args)
         except FAILURES as exc:
             self._failed(exc)
             return None
+        self._down_until = 0.0
+        return result
 
     async def get(self, key: str) -> bytes | None:
         return await self.call("get", key)

@@ -74,13 +74,19 @@ class PredictionService:
         )
 
     async def _lookup(self, key: str, compute: Callable[[], dict[str, Any]]) -> bytes:
+        # The Redis read is single-flight too: when a hot key's near-cache entry
+        # expires, the requests waiting on it share one GET instead of each taking a
+        # pooled connection (at 256+ connections that herd made p99 ~10x worse).
+        return await self._single_flight(key, lambda: self._read(key, compute))
+
+    async def _read(self, key: str, compute: Callable[[], dict[str, Any]]) -> bytes:
         raw = await self.redis.get(key)
         if raw is not None:
             self.metrics.cache.labels("redis", "hit").inc()
             self.near.put(key, raw)
             return raw
         self.metrics.cache.labels("redis", "miss").inc()
-        return await self._single_flight(key, lambda: self._fill(key, compute))
+        return await self._fill(key, compute)
 
     async def _single_flight(self, key: str, work: Callable[[], Awaitable[bytes]]) -> bytes:
         running = self._inflight.get(key)

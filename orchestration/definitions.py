@@ -5,12 +5,13 @@ Load it with `dagster dev -w workspace.yaml` (or `-m orchestration.definitions`)
 
 from __future__ import annotations
 
-from dagster import Definitions, load_assets_from_modules
+from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from assets import backtest, cache, features, ingestion, modeling, serving
-from orchestration.jobs import batch_job, daily_predictions_job
+from assets import backtest, cache, checks, features, ingestion, modeling, serving
+from orchestration.jobs import batch_job, daily_predictions_job, promotion_job
 from orchestration.resources import GameLogSource, RedisResource, StoreResource
 from orchestration.schedules import daily_predictions_schedule
+from orchestration.sensors import promotion_sensor
 
 defs = Definitions(
     # What gets materialized, in the data's order; group names are the UI's groups.
@@ -20,14 +21,18 @@ defs = Definitions(
         *load_assets_from_modules([modeling, backtest], group_name="modeling"),
         *load_assets_from_modules([serving, cache], group_name="serving"),
     ],
+    # The gate a candidate passes before promotion (blocking: a failure stops the backtest).
+    asset_checks=load_asset_checks_from_modules([checks]),
     # What the assets talk to; defaults from BULLPEN_* environment variables.
     resources={
         "store": StoreResource(),
         "gamelogs": GameLogSource(),
         "redis": RedisResource(),
     },
-    # How they run: the whole batch, and one as-of date at a time.
-    jobs=[batch_job, daily_predictions_job],
+    # How they run: the whole batch, one as-of date at a time, and a blue → green flip.
+    jobs=[batch_job, daily_predictions_job, promotion_job],
     # When: today's predictions every morning (stopped until turned on in the UI).
     schedules=[daily_predictions_schedule],
+    # And when a candidate's checks all passed: the promotion (rejection when one failed).
+    sensors=[promotion_sensor],
 )

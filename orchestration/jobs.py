@@ -1,9 +1,11 @@
-"""Jobs: the batch side (game logs → models → backtest) and the daily as-of predictions."""
+"""Jobs: the batch side (game logs → models → backtest), the daily as-of predictions, and
+the promotion of a checked candidate."""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, PartitionedConfig, define_asset_job
+from dagster import AssetSelection, PartitionedConfig, define_asset_job, job
 
+from assets.promotion import promote_green, warm_green
 from assets.serving import daily_partitions
 
 BATCH_GROUPS = ("ingestion", "features", "modeling")
@@ -34,3 +36,11 @@ daily_predictions_job = define_asset_job(
     ),
     description="One as-of date: that day's schedule and its predictions from the served model.",
 )
+
+
+@job(
+    description="Warm green's keys for the coming days, verify 100% coverage, then flip the "
+    "active model (store, Redis, publish). Launched by promotion_sensor; safe to re-run."
+)
+def promotion_job() -> None:
+    promote_green(warm_green())

@@ -4,8 +4,9 @@ SQLite by default, PostgreSQL in production; callers use `make_engine`, run
 `upgrade` once at start-up, then the repository functions below.
 """
 
-# Declares the api_keys table on Base.metadata, so the metadata matches migration 0002.
-from bullpen.store import apikeys  # noqa: F401
+# Declare the api_keys (migration 0002) and model_audit/model_aliases (0003) tables on
+# Base.metadata, so the metadata matches the migrations.
+from bullpen.store import apikeys, promotion_schema  # noqa: F401
 from bullpen.store.engine import make_engine, normalize_url, session_factory
 from bullpen.store.migrate import alembic_config, downgrade, upgrade
 from bullpen.store.repository import (

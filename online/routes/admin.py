@@ -1,13 +1,19 @@
-"""Admin-scoped routes: `GET /v1/admin/keys` lists API keys (never the keys themselves)."""
+"""Admin-scoped routes: `GET /v1/admin/keys` lists API keys (never the keys themselves);
+`POST /v1/admin/rollback` puts the previous model back."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import datetime as dt
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from bullpen.promotion import TransitionError
 from bullpen.store.apikeys import list_keys
 from online.auth import Caller
 from online.deps import AdminCaller, Services
+from online.promotion import rollback_now
 from online.schemas import KeyOut, errors
 
 router = APIRouter(tags=["admin"])
@@ -22,3 +28,36 @@ async def keys(request: Request, caller: Caller = AdminCaller) -> list[KeyOut]:
                created_at=r.created_at, revoked_at=r.revoked_at)
         for r in records
     ]  # fmt: skip
+
+
+class RollbackIn(BaseModel):
+    reason: str = Field(default="", max_length=500, description="Why, for the audit log.")
+    as_of: dt.date | None = Field(default=None, description="First day re-warmed (default today).")
+    days: int | None = Field(default=None, ge=1, le=31, description="Days re-warmed.")
+
+
+class RollbackOut(BaseModel):
+    active: str
+    previous: str | None
+    changed: bool
+    warmed_days: list[str]
+    keys_expected: int
+    keys_present: int
+
+
+@router.post("/v1/admin/rollback", response_model=RollbackOut, responses=errors(401, 403, 409, 429))
+async def rollback(
+    request: Request, body: RollbackIn | None = None, caller: Caller = AdminCaller
+) -> RollbackOut:
+    """Re-warm the previous model's keys, then make it active (store, Redis, published)."""
+    svc: Services = request.app.state.services
+    body = body or RollbackIn()
+    actor = f"api:{caller.name}"
+    try:
+        result = await run_in_threadpool(
+            rollback_now, svc, actor, body.reason, body.as_of, body.days
+        )
+    except (LookupError, TransitionError) as exc:
+        raise HTTPException(409, str(exc)) from None
+    await svc.pointer.refresh()  # this replica now; the others on the published message
+    return RollbackOut(**result)

@@ -32,7 +32,7 @@ async def edge(request: Request, body: EdgeIn, caller: Caller = ReadCaller) -> E
     svc: Services = request.app.state.services
     home = _decimal(body.home_odds, body.odds_format, "home")
     away = _decimal(body.away_odds, body.odds_format, "away")
-    active = active_model(svc)
+    active = active_model(svc, caller)
     prediction = json.loads(await guarded(svc.predictions.game(active, body.game_id)))
     try:
         home_side, away_side, overround = two_way_edge(

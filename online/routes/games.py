@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from online.auth import Caller
+from online.canary import shadow
 from online.deps import ReadCaller, Services, active_model
 from online.routes._common import guarded, json_bytes
 from online.schemas import DayOut, errors
@@ -35,4 +36,6 @@ async def games_of_day(
         raise HTTPException(
             404, f"date {date} out of range: must be between {settings.min_date} and {latest}"
         )
-    return json_bytes(await guarded(svc.predictions.day(active_model(svc), date)))
+    active = active_model(svc, caller)
+    shadow(svc, active, date=date)
+    return json_bytes(await guarded(svc.predictions.day(active, date)))

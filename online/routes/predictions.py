@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bullpen import cache
 from online.auth import Caller
+from online.canary import shadow
 from online.deps import ReadCaller, Services, active_model
 from online.routes._common import guarded, json_bytes
 from online.schemas import GAME_ID_PATTERN, PredictIn, PredictionOut, errors
@@ -30,7 +31,8 @@ async def game_prediction(
     caller: Caller = ReadCaller,
 ) -> Response:
     svc: Services = request.app.state.services
-    active = active_model(svc)
+    active = active_model(svc, caller)
+    shadow(svc, active, game_id=game_id)
     key = cache.prediction_key(active.model_version, active.feature_version, game_id)
     # Hot path: a near-cache hit returns without a single await.
     hit = svc.predictions.near_hit(key)
@@ -47,8 +49,10 @@ async def game_prediction(
 )
 async def predict(request: Request, body: PredictIn, caller: Caller = ReadCaller) -> Response:
     svc: Services = request.app.state.services
-    active = active_model(svc)
+    active = active_model(svc, caller)
     if body.model_name not in (None, active.model_version):
         resolve = svc.models.resolve
         active = await guarded(run_in_threadpool(resolve, body.model_name))
+    else:
+        shadow(svc, active, game_id=body.game_id)
     return json_bytes(await guarded(svc.predictions.game(active, body.game_id)))

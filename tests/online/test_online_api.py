@@ -9,13 +9,13 @@ import time
 
 import httpx
 import pytest
-from conftest import FEATURE_VERSION, MODEL_VERSION, Stack, elo_entry
 from fastapi.testclient import TestClient
 
 from bullpen.cache import ActiveModel, set_active, warm
 from bullpen.store import make_engine, read_features, register_model
 from bullpen.store.apikeys import create_key, revoke_key
 from online.config import OnlineSettings
+from tests.online.conftest import FEATURE_VERSION, MODEL_VERSION, Stack, elo_entry
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import MODEL_VERSION, SECRET, StoreData
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
@@ -15,6 +14,7 @@ from bullpen.store import make_engine
 from bullpen.store.apikeys import create_key
 from online.app import create_app
 from online.config import OnlineSettings
+from tests.online.conftest import MODEL_VERSION, SECRET, StoreData
 
 pytestmark = pytest.mark.integration
 KEYS: dict[str, str] = {}

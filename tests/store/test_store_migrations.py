@@ -12,7 +12,10 @@ from sqlalchemy import inspect
 
 from bullpen.store import Base, alembic_config, downgrade, make_engine, upgrade
 
-TABLES = {"games", "quarantine", "ingested_files", "features", "models", "predictions", "api_keys"}
+TABLES = {
+    "games", "quarantine", "ingested_files", "features", "models", "predictions", "api_keys",
+    "model_audit", "model_aliases",
+}  # fmt: skip
 
 
 def _diff(url: str) -> list:

@@ -1,0 +1,148 @@
+"""A raw ASGI fast path for the two hottest reads, mounted ahead of FastAPI.
+
+`GET /v1/games/{game_id}/prediction` and `GET /v1/games?date=YYYY-MM-DD` are answered
+here with the near-cache's stored bytes (no routing, no dependency solving, no
+validation objects; no await unless a rate-limit lease is due) when *everything* about the
+request is the plain case:
+
+* the path is in the canonical form the routes accept (ASCII game id; exactly
+  `date=YYYY-MM-DD`, a real date within the served range), with no root path;
+* the API key was verified by the normal path within the key-cache TTL
+  (`KeyVerifier.cached`: raw key → caller, no HMAC) and its scope allows `read`;
+* the rate limiter grants the request (the local lease; renewing it is the only
+  await, one Redis call per key at a time);
+* the body for the active model is in the near-cache.
+
+Anything else (a missing, unknown or revoked key, a wrong scope, a rate-limit
+denial, a near-cache miss, any unusual path or method) goes to FastAPI
+untouched, so every error, status code and header still comes from the one
+implementation in `online/routes/` and `online/deps.py`. A request handed on has
+not spent a rate-limit token (a denial spends none, and is remembered locally).
+Served requests are recorded as `MetricsMiddleware` and the route would record
+them (same route label, same near-cache counter).
+
+If a route gains per-request logic (e.g. choosing a model per caller), the same
+decision must be made here, or this path must hand such requests on;
+`BULLPEN_FAST_PATH=false` turns it off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from bullpen import cache
+from bullpen.apikeys import scope_allows
+from online.auth import Caller, extract_key
+from online.deps import Services
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+GAME_PREFIX, GAME_SUFFIX = "/v1/games/", "/prediction"
+GAME_ROUTE, DAY_ROUTE = "/v1/games/{game_id}/prediction", "/v1/games"
+# Stricter than the routes' pattern (ASCII digits only): whatever matches here
+# matches there, everything else takes the normal path.
+_GAME_ID = re.compile(r"[A-Z]{3}[0-9]{8}[0-3]")
+_DAY_QUERY = re.compile(rb"date=([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_JSON = b"application/json"
+
+
+def request_key(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The API key exactly as `deps.require` reads it (first header of each name)."""
+    authorization = x_api_key = None
+    for name, value in headers:
+        if name == b"x-api-key":
+            if x_api_key is None:
+                x_api_key = value.decode("latin-1")
+        elif name == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+    return extract_key(authorization, x_api_key)
+
+
+class FastPath:
+    """ASGI middleware: serve plain near-cache hits, hand everything else to `app`."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.svc = services
+        self.near_hits = services.metrics.cache.labels("near", "hit")
+        self.served = 0  # requests answered here (tests and benchmarks read it)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+            started = time.perf_counter()
+            found = self._hit(scope)
+            if found is not None and await self._allowed(found[2]):
+                body, route, _ = found
+                await send({
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-length", str(len(body)).encode()),
+                                (b"content-type", _JSON)],
+                })  # fmt: skip
+                await send({"type": "http.response.body", "body": body})
+                self.served += 1
+                self.near_hits.inc()
+                self.svc.metrics.observe("GET", route, 200, time.perf_counter() - started)
+                return
+        await self.app(scope, receive, send)
+
+    def _hit(self, scope: Scope) -> tuple[bytes, str, Caller] | None:
+        """Stored body, route label and caller, if this request may be answered here."""
+        svc = self.svc
+        active = svc.pointer.current
+        if active is None:
+            return None
+        path: str = scope["path"]
+        if path.startswith(GAME_PREFIX) and path.endswith(GAME_SUFFIX):
+            game_id = path[len(GAME_PREFIX) : -len(GAME_SUFFIX)]
+            if _GAME_ID.fullmatch(game_id) is None:
+                return None
+            key = cache.prediction_key(active.model_version, active.feature_version, game_id)
+            route = GAME_ROUTE
+        elif path == DAY_ROUTE:
+            date = self._date(scope["query_string"])
+            if date is None:
+                return None
+            key = cache.day_key(active.model_version, active.feature_version, date)
+            route = DAY_ROUTE
+        else:
+            return None
+        body = svc.predictions.near.get(key)
+        if body is None:
+            return None
+        key_text = request_key(scope["headers"])
+        caller = svc.verifier.cached(key_text) if key_text else None
+        if caller is None or not scope_allows(caller.scope, "read"):
+            return None
+        return body, route, caller
+
+    async def _allowed(self, caller: Caller) -> bool:
+        """Spend a rate-limit token as `deps.require` would; a denial takes the normal path."""
+        limiter = self.svc.limiter
+        decision = limiter.take_local(caller.key_id)
+        if decision is None:  # the lease is spent: renew it (one Redis call per key at a time)
+            decision = await limiter.check(caller.key_id)
+            if decision.degraded:
+                self.svc.metrics.rate_limit_degraded.inc()
+        return decision.allowed
+
+    def _date(self, query: bytes) -> dt.date | None:
+        """The date of an exact `date=YYYY-MM-DD` query within the routes' range."""
+        match = _DAY_QUERY.fullmatch(query)
+        if match is None:
+            return None
+        try:
+            date = dt.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            return None
+        settings = self.svc.settings
+        latest = dt.date.today() + dt.timedelta(days=settings.max_days_ahead)
+        return date if settings.min_date <= date <= latest else None
