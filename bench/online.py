@@ -1,168 +1,180 @@
-"""Benchmark: cache-hit predictions vs. a bare FastAPI constant-JSON route.
+"""Benchmark: the online tier's reads beside the fastest thing doing the same job.
 
-Run: `python -m bench.online [--seconds 10] [--connections 64]`.
+Run: `python -m bench.online [--seconds 5] [--connections 64] [--repeat 3]`.
 
 Not a test. Builds a SQLite store with the real 2022 games, their features and an Elo
-model, warms one day into Redis (DB 14 of 127.0.0.1:6379 unless BULLPEN_BENCH_REDIS_URL),
-starts both apps with one uvicorn worker each on loopback ports, then drives each with
-`wrk` (64 connections, bounded time) on that day's game URLs, and prints req/s and
-p50/p99 side by side with the ratios. Target: >= 0.8x req/s, p99 <= 1.5x.
+model, warms the season into a private redis-server on a free loopback port, starts
+one uvicorn worker per app, then drives each with `wrk` (bounded time) and prints
+the median of `--repeat` runs per row, with ratios to the references measured in the
+same run:
+
+* `bare`: a bare FastAPI route returning constant JSON (`bench.bare`);
+* `redis-get`: FastAPI + one Redis GET through bullpen's client (`bench.redisget`);
+* `bullpen`: the online tier as deployed (raw ASGI fast path for near-cache hits);
+* `bullpen-slow`: the same with `BULLPEN_FAST_PATH=false` (the FastAPI route: "before");
+* `bullpen-miss`: no near-cache and an empty Redis DB, so every request is computed
+  from the store (each game once per run; the computed share is printed).
+
+Targets (issue 6): hit single ≥ 0.9x bare req/s and p99 ≤ 1.5x bare at 64
+connections, p99 ≤ 2 ms at 10; day slate ≥ 0.6x bare req/s; miss p99 ≤ 25 ms.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import os
+import contextlib
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import httpx
 import redis
 
-BENCH_DATE = dt.date(2022, 4, 8)
-SECRET = "bench-secret"
-LUA = """
-local ids = {}
-for id in string.gmatch(os.getenv("BP_GAME_IDS"), "[^,]+") do ids[#ids + 1] = id end
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", "/v1/games/" .. ids[(i % #ids) + 1] .. "/prediction",
-                    {["X-API-Key"] = os.getenv("BP_KEY")})
-end
-"""
+from bench import stack, wrk
+from bench.report import machine, save, table
+
+WARMUP_S = 2
+MISS_CONNECTIONS = (1, 8)
+SLATE_DAYS = 5
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def prepare(db_url: str, redis_url: str) -> tuple[list[str], str]:
-    """Store, model, pointer, warmed day; returns the day's game ids and a read key."""
-    from bullpen.cache import ActiveModel, set_active, warm
-    from bullpen.features import FEATURE_NAMES, FEATURE_VERSION, build_features
-    from bullpen.ingest import read_gamelogs
-    from bullpen.model import WinModel
-    from bullpen.settings import Settings
-    from bullpen.store import ModelEntry, make_engine, register_model, upgrade, write_features
-    from bullpen.store.apikeys import create_key
-
-    logs = read_gamelogs(Settings().gamelogs_dir, [2022])
-    features = build_features(logs.frame())
-    day = features[features["date"] == str(BENCH_DATE)][["game_id", "date", *FEATURE_NAMES]]
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    model = WinModel(kind="elo")
-    register_model(engine, ModelEntry(
-        version="bench-elo", name="elo", kind="elo", train_seasons_from=2021,
-        train_seasons_to=2021, feature_version=FEATURE_VERSION,
-        feature_names=list(FEATURE_NAMES), metrics={}, params={}, artifact=model.to_bytes(),
-        status="production",
-    ))  # fmt: skip
-    write_features(engine, day, FEATURE_VERSION)
-    key, _ = create_key(engine, SECRET, "bench", "read")
-    engine.dispose()
-    games = logs.frame().set_index("game_id")
-    rows = [
-        {"game_id": g, "date": BENCH_DATE, "home": games.at[g, "home"],
-         "away": games.at[g, "away"], "p_home": float(p),
-         "computed_at": dt.datetime.now(dt.UTC)}
-        for g, p in zip(day["game_id"], model.predict(day), strict=True)
-    ]  # fmt: skip
-    client = redis.Redis.from_url(redis_url)
-    result = warm(client, rows, "bench-elo", FEATURE_VERSION, ttl=3600)
-    set_active(client, ActiveModel("bench-elo", FEATURE_VERSION))
-    client.close()
-    print(f"warmed {result.keys} keys, {result.bytes} bytes, {result.keys_per_second:.0f} keys/s")
-    return list(day["game_id"]), key
-
-
-def start(app: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-access-log", "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"{app} did not start on port {port}")
-
-
-def run_wrk(port: int, seconds: int, connections: int, env: dict[str, str]) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA)
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name,
-         f"http://127.0.0.1:{port}"],
-        env=env, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    os.unlink(script.name)
+def _servers(data: stack.BenchData, redis_url: str, miss_url: str) -> dict[str, tuple[str, dict]]:
     return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
-        "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
-        "non2xx": float(m.group(1)) if (m := re.search(r"Non-2xx.*?(\d+)", out)) else 0.0,
+        "bare": ("bench.bare:app", stack.app_env(data, redis_url)),
+        "redis-get": ("bench.redisget:app", stack.app_env(data, redis_url)),
+        "bullpen": ("online.app:app", stack.app_env(data, redis_url)),
+        "bullpen-slow": ("online.app:app", stack.app_env(data, redis_url, BULLPEN_FAST_PATH="0")),
+        "bullpen-miss": (
+            "online.app:app",
+            stack.app_env(data, miss_url, BULLPEN_NEAR_CACHE_SIZE="0"),
+        ),
     }
 
 
-def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
-    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+@contextlib.contextmanager
+def deployment(workdir: Path, names: Sequence[str]) -> Iterator[tuple[stack.BenchData, dict]]:
+    """The store, a warmed private Redis and the named servers; yields (data, urls)."""
+    data = stack.prepare(f"sqlite:///{workdir / 'bench.db'}")
+    with stack.redis_server(workdir) as redis_url, contextlib.ExitStack() as servers:
+        miss_url = redis_url.rsplit("/", 1)[0] + "/1"
+        result = stack.warm_season(redis_url, data)
+        stack.set_pointer(miss_url)
+        print(f"warmed {result.keys} keys ({result.bytes:,} bytes) at "
+              f"{result.keys_per_second:,.0f} keys/s")  # fmt: skip
+        specs = _servers(data, redis_url, miss_url)
+        urls = {name: servers.enter_context(stack.uvicorn(*specs[name])) for name in names}
+        yield data, {**urls, "_redis": redis_url, "_miss": miss_url}
+
+
+def measure(
+    urls: dict[str, str], names: Sequence[str], paths: Sequence[str], key: str,
+    seconds: float, connections: int, repeat: int,
+) -> dict[str, wrk.WrkResult]:  # fmt: skip
+    """Median of `repeat` runs per server, interleaved so drift hits all alike."""
+    for name in names:  # warm-up: connections, near-cache, code paths
+        wrk.run(urls[name], paths, key, WARMUP_S, connections)
+    runs: dict[str, list[wrk.WrkResult]] = {name: [] for name in names}
+    for _ in range(repeat):
+        for name in names:
+            runs[name].append(wrk.run(urls[name], paths, key, seconds, connections))
+    return {name: wrk.WrkResult.median(r) for name, r in runs.items()}
+
+
+def measure_miss(
+    urls: dict[str, str], paths: Sequence[str], key: str, seconds: float, connections: int,
+    repeat: int,
+) -> tuple[wrk.WrkResult, float]:  # fmt: skip
+    """Computed-from-the-store reads; returns the median and the share really computed."""
+    runs, shares = [], []
+    client = redis.Redis.from_url(urls["_miss"])
+    try:
+        for _ in range(repeat):
+            client.flushdb()
+            stack.set_pointer(urls["_miss"])
+            before = _computed(urls["bullpen-miss"])
+            result = wrk.run(urls["bullpen-miss"], paths, key, seconds, connections)
+            runs.append(result)
+            shares.append((_computed(urls["bullpen-miss"]) - before) / max(1, result.requests))
+    finally:
+        client.close()
+    return wrk.WrkResult.median(runs), min(shares)
+
+
+def _computed(base_url: str) -> float:
+    text = httpx.get(f"{base_url}/metrics", timeout=5).text
+    match = re.search(r"^bullpen_predictions_computed_total ([\d.e+]+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def _rows(results: dict[str, wrk.WrkResult], ref: wrk.WrkResult) -> list[list]:
+    return [
+        [name, r.rps, r.p50_ms, r.p99_ms, r.max_ms, r.errors,
+         r.rps / ref.rps, r.p99_ms / ref.p99_ms]
+        for name, r in results.items()
+    ]  # fmt: skip
+
+
+HEADERS = ["server", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "req/s ÷ bare", "p99 ÷ bare"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--light", type=int, default=10, help="connections of the light run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row (median)")
+    parser.add_argument("--json", type=Path, default=None, help="merge results into this file")
     args = parser.parse_args(argv)
-    if not shutil.which("wrk"):
-        sys.exit("wrk not found: apt-get install -y wrk")
-    redis_url = os.environ.get("BULLPEN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    wrk.require_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="bullpen-bench-"))
-    db_url = f"sqlite:///{workdir / 'bench.db'}"
-    game_ids, key = prepare(db_url, redis_url)
-    env = {**os.environ, "BULLPEN_DATABASE_URL": db_url, "BULLPEN_REDIS_URL": redis_url,
-           "BULLPEN_API_KEY_SECRET": SECRET, "BULLPEN_RATE_LIMIT_PER_S": "1000000",
-           "BULLPEN_RATE_LIMIT_BURST": "1000000", "BULLPEN_RATE_LIMIT_LEASE": "1000",
-           "BP_GAME_IDS": ",".join(game_ids), "BP_KEY": key}  # fmt: skip
-    ports = {"bare": _free_port(), "bullpen": _free_port()}
-    procs = [
-        start("bench.bare:app", ports["bare"], env),
-        start("online.app:app", ports["bullpen"], env),
-    ]
+    names = ["bare", "redis-get", "bullpen", "bullpen-slow", "bullpen-miss"]
+    record: dict[str, dict] = {}
     try:
-        print(f"setup: 1 uvicorn worker each, wrk -t2 -c{args.connections} -d{args.seconds}s, "
-              f"{len(game_ids)} game ids of {BENCH_DATE}, {os.cpu_count()} cores")  # fmt: skip
-        for port in ports.values():  # warm-up: connections, near-cache, code paths
-            run_wrk(port, 2, args.connections, env)
-        results = {name: run_wrk(port, args.seconds, args.connections, env)
-                   for name, port in ports.items()}  # fmt: skip
+        with deployment(workdir, names) as (data, urls):
+            day = data.busiest_day()
+            singles = [f"/v1/games/{g}/prediction" for g in data.games[day]]
+            slate_days = sorted(data.games, key=lambda d: -len(data.games[d]))[:SLATE_DAYS]
+            slates = [f"/v1/games?date={d}" for d in slate_days]
+            print(f"setup: {machine()}; one uvicorn worker per app; wrk -t1, "
+                  f"{args.seconds:g} s per run, median of {args.repeat}; "
+                  f"{len(singles)} games of {day}; slates of {len(slate_days)} dates")  # fmt: skip
+            hit = ["bare", "redis-get", "bullpen", "bullpen-slow"]
+            for connections in (args.connections, args.light):
+                results = measure(urls, hit, singles, data.key, args.seconds, connections,
+                                  args.repeat)  # fmt: skip
+                title = f"cache-hit single game, {connections} connections"
+                _print(title, results, results["bare"])
+                record[title] = {k: asdict(v) for k, v in results.items()}
+            results = measure(urls, ["bare", "bullpen", "bullpen-slow"], slates, data.key,
+                              args.seconds, args.connections, args.repeat)  # fmt: skip
+            title = f"cache-hit day slate ({len(data.games[day])} games), {args.connections} conns"
+            _print(title, results, results["bare"])
+            record[title] = {k: asdict(v) for k, v in results.items()}
+            misses = [f"/v1/games/{g}/prediction" for g in data.all_game_ids()]
+            for connections in MISS_CONNECTIONS:
+                miss, share = measure_miss(
+                    urls, misses, data.key, args.seconds, connections, args.repeat
+                )
+                title = f"cache-miss single game (computed), {connections} connections"
+                _print(title, {"bullpen-miss": miss}, _ref(record, args.light))
+                print(f"share of requests really computed: {share:.0%} (target p99 <= 25 ms)")
+                record[title] = {"bullpen-miss": asdict(miss), "computed_share": share}
     finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
-    bare, ours = results["bare"], results["bullpen"]
-    print(f"{'':10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
-    for name, r in results.items():
-        print(f"{name:10}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['non2xx']:>10.0f}")
-    print(f"ratio: req/s {ours['rps'] / bare['rps']:.2f}x (target >= 0.8), "
-          f"p99 {ours['p99'] / bare['p99']:.2f}x (target <= 1.5)")  # fmt: skip
+    save(args.json, "online", record)
+
+
+def _ref(record: dict[str, dict], connections: int) -> wrk.WrkResult:
+    bare = record[f"cache-hit single game, {connections} connections"]["bare"]
+    return wrk.WrkResult(**bare)
+
+
+def _print(title: str, results: dict[str, wrk.WrkResult], ref: wrk.WrkResult) -> None:
+    print(f"\n{title}")
+    print(table(HEADERS, _rows(results, ref)))
 
 
 if __name__ == "__main__":

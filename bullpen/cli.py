@@ -115,11 +115,14 @@ def main() -> None:  # pragma: no cover - console entry point
 def _register_subcommands() -> None:
     from bullpen.cli_apikeys import apikey_app
     from bullpen.cli_capacity import capacity
+    from bullpen.cli_perf import bench_app, loadtest_app
     from bullpen.cli_promotion import rollback
 
     app.add_typer(apikey_app, name="apikey", help="Create, list and revoke API keys.")
     app.command(name="capacity")(capacity)
     app.command(name="rollback")(rollback)
+    app.add_typer(loadtest_app, name="loadtest")
+    app.add_typer(bench_app, name="bench")
 
 
 _register_subcommands()

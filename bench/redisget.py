@@ -1,0 +1,38 @@
+"""A reference for `bench.online`: FastAPI + one Redis GET through bullpen's own client.
+
+The same client the online tier builds (`make_redis` + `SafeRedis`: blocking pool,
+timeouts, retries, deadline), the same key schema, the bytes returned as stored; no
+auth, no rate limit, no near-cache. What a cache hit costs when it has to ask Redis.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from bench.stack import MODEL_VERSION
+from bullpen.cache import prediction_key
+from bullpen.features import FEATURE_VERSION
+from online.config import OnlineSettings
+from online.redis_client import SafeRedis, make_redis
+
+settings = OnlineSettings()
+redis = SafeRedis(make_redis(settings), settings.redis_deadline_s, settings.redis_breaker_s)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await redis.aclose()
+
+
+app = FastAPI(lifespan=_lifespan)
+
+
+@app.get("/v1/games/{game_id}/prediction")
+async def stored(game_id: str) -> Response:
+    body = await redis.get(prediction_key(MODEL_VERSION, FEATURE_VERSION, game_id))
+    return Response(content=body or b"{}", media_type="application/json")

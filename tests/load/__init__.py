@@ -1,0 +1,1 @@
+"""The load-test smoke test (package: keeps its conftest out of `conftest`)."""
