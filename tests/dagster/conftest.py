@@ -8,8 +8,6 @@ temporary game-log directory. No `__init__.py` here on purpose: a package named
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,18 +16,15 @@ from typing import Any
 import pytest
 import redis
 from dagster import DagsterInstance, ExecuteInProcessResult
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 
 from bullpen.settings import Settings
-from bullpen.store import make_engine, normalize_url
+from bullpen.store import make_engine
 from orchestration.definitions import defs
 from orchestration.resources import GameLogSource, RedisResource, StoreResource
+from tests.support.postgres import fresh_database
 
 SEASONS = (2019, 2020, 2021, 2022)
-POSTGRES_URL = os.environ.get(
-    "BULLPEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 @pytest.fixture(scope="session")
@@ -57,21 +52,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def postgresql_url() -> Iterator[str]:
     """A freshly created PostgreSQL database, dropped afterwards; skipped if the server is down."""
-    server = normalize_url(POSTGRES_URL)
-    maintenance = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"bullpen_dagster_{uuid.uuid4().hex[:12]}"
-    try:
-        with maintenance.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        maintenance.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with maintenance.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        maintenance.dispose()
+    with fresh_database("bullpen_dagster") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])

@@ -6,12 +6,10 @@ pre-game features and an Elo model, and apps built on them.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +18,6 @@ import pandas as pd
 import pytest
 import redis
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from bullpen.cache import ActiveModel, prediction_key, set_active
 from bullpen.features import FEATURE_NAMES, FEATURE_VERSION, build_features
@@ -31,7 +27,6 @@ from bullpen.store import (
     ModelEntry,
     load_parse_result,
     make_engine,
-    normalize_url,
     register_model,
     upgrade,
     write_features,
@@ -39,12 +34,10 @@ from bullpen.store import (
 from bullpen.store.apikeys import create_key
 from online.app import create_app
 from online.config import OnlineSettings
+from tests.support.postgres import fresh_database
 
 # A DB number nobody else uses on the shared server; only `bp:*` keys are cleaned.
 SINGLE_URL = "redis://127.0.0.1:6379/13"
-POSTGRES_URL = os.environ.get(
-    "BULLPEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def clean(client: redis.Redis | redis.RedisCluster) -> None:
@@ -226,23 +219,8 @@ def sqlite_store(
 @pytest.fixture(scope="session")
 def pg_store(logs2022: ParsedLogs, features2022: pd.DataFrame) -> Iterator[StoreData]:
     """A fresh PostgreSQL database for the session, dropped afterwards."""
-    maintenance = create_engine(
-        normalize_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    name = f"bullpen_online_{uuid.uuid4().hex[:12]}"
-    try:
-        with maintenance.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        maintenance.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
-    url = normalize_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_database("bullpen_online") as url:
         yield fill_store(url, logs2022, features2022)
-    finally:
-        with maintenance.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        maintenance.dispose()
 
 
 # --- apps ------------------------------------------------------------------------------

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from promo_support import AS_OF, WARM_DAYS, make_active, register_elo
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, func, select
 
 from bullpen import promotion
 from bullpen.cache import ActiveModel, get_active, prediction_key, set_active
 from bullpen.features import FEATURE_VERSION
 from bullpen.promotion import Status, TransitionError
-from bullpen.store import get_model, make_engine, normalize_url, upgrade
+from bullpen.store import get_model, make_engine, upgrade
 from bullpen.store.promotion_schema import model_audit
 from bullpen.warming import coming_days, warm_model
+from tests.support.postgres import fresh_database
 
 CHECKS = ("a", "b")
-POSTGRES_URL = os.environ.get(
-    "BULLPEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
@@ -37,25 +32,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    server = normalize_url(POSTGRES_URL)
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"bullpen_promotion_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
-    url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database("bullpen_promotion") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _audit_count(engine: Engine) -> int:

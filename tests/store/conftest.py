@@ -8,7 +8,6 @@ other's rows or anyone else's.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,15 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
 
 from bullpen.gamelogs import ParseResult, parse_lines
 from bullpen.settings import Settings
 from bullpen.store import make_engine, normalize_url, upgrade
+from tests.support.postgres import fresh_database
 
-POSTGRES_URL = os.environ.get(
-    "BULLPEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 GAMELOGS = Settings().gamelogs_dir
 
 
@@ -35,22 +31,8 @@ def url_string(url: URL) -> str:
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[URL]:
     """A fresh PostgreSQL database for this test session; skipped if the server is down."""
-    maintenance = create_engine(
-        normalize_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    name = f"bullpen_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with maintenance.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        maintenance.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
-    try:
-        yield normalize_url(POSTGRES_URL).set(database=name)
-    finally:
-        with maintenance.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        maintenance.dispose()
+    with fresh_database("bullpen_test") as url:
+        yield normalize_url(url)
 
 
 @pytest.fixture
