@@ -38,9 +38,14 @@ daily_predictions_job = define_asset_job(
 )
 
 
+PROMOTION_TAG = "bullpen/promotion"
+
+
 @job(
     description="Warm green's keys for the coming days, verify 100% coverage, then flip the "
-    "active model (store, Redis, publish). Launched by promotion_sensor; safe to re-run."
+    "active model (store, Redis, publish). Launched by promotion_sensor; safe to re-run.",
+    # dagster.yaml runs one promotion at a time: two would race to flip the pointer.
+    tags={PROMOTION_TAG: "true"},
 )
 def promotion_job() -> None:
     promote_green(warm_green())

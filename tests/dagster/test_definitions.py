@@ -81,3 +81,6 @@ def test_instance_config_queues_runs_one_per_date(tmp_path) -> None:
     assert {"key": "bullpen/date", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in (
         queue.tag_concurrency_limits
     )
+    # One promotion at a time: every promotion_job run carries the limited tag.
+    assert {"key": "bullpen/promotion", "limit": 1} in queue.tag_concurrency_limits
+    assert defs.resolve_job_def("promotion_job").tags["bullpen/promotion"] == "true"

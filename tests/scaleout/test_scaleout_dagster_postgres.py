@@ -42,6 +42,7 @@ SERVER_URL = os.environ.get(
     "BULLPEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 DATE_TAG = "bullpen/date"
+PROMOTION_TAG = "bullpen/promotion"
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,8 @@ def test_instance_is_postgres_with_a_bounded_queue(instance: DagsterInstance, sq
     queue = instance.get_concurrency_config().run_queue_config
     assert queue.max_concurrent_runs == 4
     assert queue.tag_concurrency_limits == [
-        {"key": DATE_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        {"key": DATE_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1},
+        {"key": PROMOTION_TAG, "limit": 1},
     ]
     assert instance.get_concurrency_config().pool_config.default_pool_limit == 4
     tables = {row[0] for row in sql("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
