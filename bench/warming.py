@@ -6,7 +6,8 @@
 Private redis-servers on free loopback ports (flushed between runs; the shared 6379
 is never touched). Rows are the real games of the bundled seasons. Three writers:
 
-* `cache.warm`: bullpen's warming (redis-py pipelines of 500 SET EX, slot order);
+* `cache.warm`: bullpen's warming (fragment-built JSON, hand-packed SET EX batches of 500;
+  per slot owner on a cluster);
 * `packed`: the same keys and values as hand-packed RESP through the same client's
   connection (the ceiling for one Python connection);
 * `redis-benchmark -P 16 -c 50`: SET of values of the same mean size (C, 50 connections);

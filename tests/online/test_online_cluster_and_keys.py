@@ -103,3 +103,34 @@ def test_apikey_cli(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
         apikey_app, ["create", "--name", "x", "--scope", "root", "--database-url", url]
     )
     assert bad.exit_code == 2
+
+
+@pytest.mark.integration
+def test_warm_a_cluster_with_a_stale_slot_map(cluster_url: str, monkeypatch) -> None:
+    """Packed batches sent to the wrong node come back MOVED and are re-sent through the
+    cluster pipeline: every key still lands, with the exact bytes."""
+    client = redis.RedisCluster.from_url(cluster_url, socket_timeout=2)
+    rows = [
+        {"game_id": f"S{i:04d}202204070", "date": dt.date(2022, 4, 7 + i % 3), "home": "NYA",
+         "away": "BOS", "p_home": 0.3 + i / 5000,
+         "computed_at": dt.datetime(2022, 4, 6, tzinfo=dt.UTC)}
+        for i in range(3000)
+    ]  # fmt: skip
+    entries = cache.warm_entries(rows, "m-stale", "f1")
+    wrong = client.get_primaries()[0]
+    monkeypatch.setattr(client.nodes_manager, "get_node_from_slot", lambda *a, **k: wrong)
+    fallback = cache._write_pipelined
+    resent: list[int] = []
+
+    def pipelined(redis_client, items, ttl):  # the cluster client's own routing, un-patched
+        monkeypatch.undo()
+        resent.append(len(items))
+        fallback(redis_client, items, ttl)
+
+    monkeypatch.setattr(cache, "_write_pipelined", pipelined)
+    assert cache.write_entries(client, entries, ttl=300).keys == len(entries)
+    monkeypatch.undo()
+    assert 0 < sum(resent) < len(entries)  # only the misrouted batch was re-sent
+    keys = sorted(entries)
+    assert [client.get(k) for k in keys] == [entries[k] for k in keys]
+    client.close()

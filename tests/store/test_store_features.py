@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from bullpen.store import read_features, write_features
+from bullpen.store import read_feature_row, read_features, write_features
 
 
 def _frame() -> pd.DataFrame:
@@ -60,3 +60,18 @@ def test_write_features_rejects_duplicate_games(engine: Engine) -> None:
     with pytest.raises(ValueError, match="duplicate"):
         write_features(engine, frame, "v1")
     assert read_features(engine, "v1").empty
+
+
+def test_read_feature_row_equals_the_frame_row(engine: Engine) -> None:
+    """The online miss path's one-row read: the same values as `read_features`, no pandas."""
+    write_features(engine, _frame(), "v1")
+    frame = read_features(engine, "v1")
+    for record in frame.to_dict("records"):
+        row = read_feature_row(engine, "v1", record["game_id"])
+        assert row is not None and list(row) == list(frame.columns)
+        assert row["date"] == record["date"].date() and isinstance(row["date"], dt.date)
+        for name in ("elo_diff", "home_rest", "rate"):
+            assert type(row[name]) is float
+            assert row[name] == record[name] or (np.isnan(row[name]) and np.isnan(record[name]))
+    assert read_feature_row(engine, "v1", "nope") is None
+    assert read_feature_row(engine, "v2", "NYA202204070") is None
