@@ -61,6 +61,13 @@ MODEL_CHANGED_CHANNEL = f"{PREFIX}:model-changed"
 # Keys per pipeline round trip while warming: big enough to amortise the
 # round trip, small enough to keep each reply and Redis's latency small.
 WARM_BATCH = 500
+# In a cluster, each node's batch ends with `WAIT 1 REPLICA_ACK_MS`: a warmed key is on
+# a replica before warming goes on, so killing its master right after loses nothing.
+REPLICA_ACK_MS = 2000
+
+
+class NotReplicated(Exception):
+    """A cluster master took a warm batch but no replica acknowledged it in time."""
 
 
 def prediction_key(model_version: str, feature_version: str, game_id: str) -> str:
@@ -298,7 +305,9 @@ def write_entries(redis: Any, entries: Mapping[str, bytes], ttl: int) -> WarmRes
     pipeline costs ~4x more per key in Python than the SETs cost Redis). A
     `redis.RedisCluster` gets the same per node, keys grouped by slot owner; a batch
     that meets a redirect or a dead node is re-sent through a cluster pipeline, which
-    follows MOVED/ASK and refreshes the slot map. Anything else goes through
+    follows MOVED/ASK and refreshes the slot map. In a cluster every node's batch ends
+    with WAIT for one replica (`NotReplicated` if none acknowledges in
+    `REPLICA_ACK_MS`), so a master killed after warming loses no key. Anything else goes through
     non-transactional pipelines in key-slot order.
     """
     from redis import Redis, RedisCluster
@@ -376,8 +385,10 @@ def _write_cluster(redis: Any, items: Sequence[tuple[str, bytes]], ttl: int) -> 
     """Per batch: group keys by the node owning their slot, send every node its SETs,
     then read every node's replies (the nodes work in parallel). A node that fails
     (redirect, connection error) gets its batch again through the cluster pipeline."""
-    from redis.exceptions import RedisClusterException, RedisError, ResponseError
+    from redis.exceptions import RedisClusterException, RedisError
 
+    replicas = _replica_counts(redis)
+    unacked: list[str] = []
     for start in range(0, len(items), WARM_BATCH * 4):
         chunk = items[start : start + WARM_BATCH * 4]
         by_node: dict[str, tuple[Any, list[tuple[str, bytes]]]] = {}
@@ -388,7 +399,7 @@ def _write_cluster(redis: Any, items: Sequence[tuple[str, bytes]], ttl: int) -> 
         except RedisClusterException:  # slot map incomplete: the cluster client waits/refreshes
             _write_pipelined(redis, sorted(chunk, key=_slot_order), ttl)
             continue
-        sent: list[tuple[Any, Any, list[tuple[str, bytes]]]] = []
+        sent: list[tuple[str, Any, Any, list[tuple[str, bytes]], bool]] = []
         failed: list[tuple[str, bytes]] = []
         for node, batch in by_node.values():
             client = node.redis_connection
@@ -396,24 +407,19 @@ def _write_cluster(redis: Any, items: Sequence[tuple[str, bytes]], ttl: int) -> 
                 failed.extend(batch)
                 continue
             conn = client.connection_pool.get_connection()
+            wait = replicas.get(node.name, 0) > 0
             try:
-                conn.send_packed_command([_pack_sets(batch, ttl)])
+                conn.send_packed_command([_pack_sets(batch, ttl) + (_WAIT if wait else b"")])
             except RedisError:
                 conn.disconnect()
                 client.connection_pool.release(conn)
                 failed.extend(batch)
                 continue
-            sent.append((client, conn, batch))
-        for client, conn, batch in sent:
+            sent.append((node.name, client, conn, batch, wait))
+        for name, client, conn, batch, wait in sent:
             try:
-                error: ResponseError | None = None
-                for _ in batch:
-                    try:
-                        conn.read_response()
-                    except ResponseError as exc:  # MOVED/ASK after a reshard or failover
-                        error = error or exc
-                if error is not None:
-                    raise error
+                if not _read_replies(conn, len(batch), wait):
+                    unacked.append(name)
             except RedisError:
                 conn.disconnect()
                 failed.extend(batch)
@@ -424,6 +430,55 @@ def _write_cluster(redis: Any, items: Sequence[tuple[str, bytes]], ttl: int) -> 
                 client.connection_pool.release(conn)
         if failed:  # the cluster client follows redirects and refreshes its slot map
             _write_pipelined(redis, sorted(failed, key=_slot_order), ttl)
+    if unacked:
+        raise NotReplicated(
+            f"no replica acknowledged warm writes within {REPLICA_ACK_MS} ms on "
+            f"{', '.join(sorted(set(unacked)))}; the keys are on the master only: re-run the warm"
+        )
+
+
+def _read_replies(conn: Any, count: int, wait: bool) -> bool:
+    """Read `count` SET replies (raising the first error after all), then WAIT's if sent:
+    whether a replica acknowledged the batch."""
+    from redis.exceptions import ResponseError
+
+    error: ResponseError | None = None
+    for _ in range(count):
+        try:
+            conn.read_response()
+        except ResponseError as exc:  # MOVED/ASK after a reshard or failover
+            error = error or exc
+    if error is not None:
+        raise error
+    return not wait or int(conn.read_response()) >= 1  # WAIT answers how many acked
+
+
+_ACK_MS = str(REPLICA_ACK_MS).encode()
+_WAIT = b"*3\r\n$4\r\nWAIT\r\n$1\r\n1\r\n$%d\r\n%b\r\n" % (len(_ACK_MS), _ACK_MS)
+
+
+def _replica_counts(redis: Any) -> dict[str, int]:
+    """Online replicas per primary, by node name, as each primary reports them.
+
+    A primary without one is not waited on (WAIT would block to its timeout): a replica
+    still in its initial sync gets every write anyway, in the snapshot or the buffer
+    that follows it. Nor is a batch re-sent after a failover (`_write_pipelined`): its
+    new primary's only replica was the node that died.
+    """
+    from redis.exceptions import RedisError
+
+    counts: dict[str, int] = {}
+    for node in redis.get_primaries():
+        try:
+            info = node.redis_connection.info("replication")
+        except (AttributeError, RedisError):  # down: its batch fails over to the pipeline
+            continue
+        counts[node.name] = sum(
+            isinstance(replica, dict) and replica.get("state") == "online"
+            for name, replica in info.items()
+            if name.startswith("slave")
+        )
+    return counts
 
 
 def key_slot(key: str) -> int:

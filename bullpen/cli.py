@@ -60,12 +60,15 @@ def migrate(
     database_url: Annotated[str | None, typer.Option(help="Default: BULLPEN_DATABASE_URL.")] = None,
 ) -> None:
     """Bring the app store's schema to the newest migration."""
+    from sqlalchemy.engine import make_url
+
     from bullpen.settings import get_settings
     from bullpen.store import upgrade
 
     url = database_url or get_settings().database_url
     upgrade(url)
-    typer.echo(f"store at {url} is at the newest migration")
+    shown = make_url(url).render_as_string(hide_password=True)  # never echo a password
+    typer.echo(f"store at {shown} is at the newest migration")
 
 
 @app.command()

@@ -8,7 +8,7 @@ socket timeouts and retried with backoff, so a failover (a few seconds with
 from __future__ import annotations
 
 from redis import Redis, RedisCluster
-from redis.backoff import ExponentialBackoff
+from redis.backoff import EqualJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
@@ -20,7 +20,7 @@ def make_sync_redis(
     common = {
         "socket_timeout": timeout_s,
         "socket_connect_timeout": timeout_s,
-        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=6),
+        "retry": Retry(EqualJitterBackoff(cap=1.0, base=0.05), retries=6),  # jitter: no herds
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
     }
     if cluster:

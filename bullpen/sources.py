@@ -46,6 +46,11 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, Ru
 # Statuses where the same request may well succeed a moment later.
 _TRANSIENT_STATUSES = frozenset({408, 429})
 _MAX_RETRY_WAIT = 60.0
+# A season's game log is 1-3 MB. Nothing this large is one, and a zip member that
+# expands past it (a zip bomb, or a header that lies) is cut off while it is read,
+# never expanded into memory whole.
+MAX_GAME_LOG_BYTES = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 
 class GameLogSourceError(Exception):
@@ -114,7 +119,9 @@ class SourceScan:
 # --- reading a directory ---------------------------------------------------------
 
 
-def read_directory(path: Path, seasons: Iterable[int] | None = None) -> SourceScan:
+def read_directory(
+    path: Path, seasons: Iterable[int] | None = None, *, max_bytes: int = MAX_GAME_LOG_BYTES
+) -> SourceScan:
     """Read the `GL*.TXT` logs and `gl*.zip` archives in `path`, sorted by season.
 
     `seasons` limits the scan (None: every season found). When a season has
@@ -132,7 +139,7 @@ def read_directory(path: Path, seasons: Iterable[int] | None = None) -> SourceSc
         chosen = candidates[0]
         scan.errors.extend(_duplicates(chosen, candidates[1:], season))
         try:
-            scan.files.append(_read_game_log(chosen, season))
+            scan.files.append(_read_game_log(chosen, season, max_bytes))
         except GameLogSourceError as exc:
             scan.errors.append(exc)
     return scan
@@ -167,30 +174,53 @@ def _is_txt(path: Path) -> bool:
     return path.suffix.lower() == ".txt"
 
 
-def _read_game_log(path: Path, season: int) -> GameLogFile:
-    name, raw = _read_archive(path, season) if not _is_txt(path) else (path.name, _read(path))
+def _read_game_log(path: Path, season: int, max_bytes: int) -> GameLogFile:
+    if _is_txt(path):
+        name, raw = path.name, _read(path, max_bytes)
+    else:
+        name, raw = _read_archive(path, season, max_bytes)
     if not raw.strip():
         raise GameLogSourceError(name, "file is empty")
     return GameLogFile.from_bytes(name, season, raw)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, max_bytes: int) -> bytes:
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            return _bounded(handle, path.name, max_bytes)
     except OSError as exc:
         raise GameLogSourceError(path.name, f"cannot read: {exc}") from exc
 
 
-def _read_archive(path: Path, season: int) -> tuple[str, bytes]:
+def _read_archive(path: Path, season: int, max_bytes: int) -> tuple[str, bytes]:
     """The season's game log inside a Retrosheet zip, as (`zip:member`, bytes)."""
     try:
         with zipfile.ZipFile(path) as archive:
             member = _game_log_member(archive, path.name, season)
-            return f"{path.name}:{member}", archive.read(member)
+            if archive.getinfo(member).file_size > max_bytes:
+                raise GameLogSourceError(path.name, _too_large(member, max_bytes))
+            with archive.open(member) as stream:  # the declared size may lie: count
+                return f"{path.name}:{member}", _bounded(stream, path.name, max_bytes)
     except OSError as exc:
         raise GameLogSourceError(path.name, f"cannot read: {exc}") from exc
     except _ZIP_ERRORS as exc:
         raise GameLogSourceError(path.name, f"corrupt archive: {exc}") from exc
+
+
+def _bounded(stream: BinaryIO, name: str, max_bytes: int) -> bytes:
+    """All of `stream`, read in chunks; GameLogSourceError past `max_bytes`."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := stream.read(min(_CHUNK, max_bytes + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            raise GameLogSourceError(name, _too_large(name, max_bytes))
+    return b"".join(chunks)
+
+
+def _too_large(what: str, max_bytes: int) -> str:
+    return f"{what} is larger than {max_bytes} bytes: not a game log (limit: max_bytes)"
 
 
 def _game_log_member(archive: zipfile.ZipFile, name: str, season: int) -> str:

@@ -13,10 +13,12 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from bullpen.cache import ActiveModel
@@ -33,7 +35,9 @@ from online.nearcache import NearCache
 from online.ratelimit import RateLimiter
 from online.redis_client import SafeRedis, make_pubsub_client, make_redis
 from online.routes import admin, edge, games, health, models, predictions
+from online.routes._common import store_error
 from online.service import PredictionService
+from online.shedding import Shedder
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,7 @@ def build_services(settings: OnlineSettings, metrics: Metrics) -> Services:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     svc: Services = app.state.services
     settings = svc.settings
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
     if settings.migrate_on_start:
         await run_in_threadpool(upgrade, settings.database_url)
     await svc.pointer.refresh()
@@ -139,11 +144,16 @@ def create_app(settings: OnlineSettings | None = None) -> FastAPI:
     app.state.services = build_services(settings, metrics)
     promotion.install(app.state.services)  # pointer repair; canary and shadow when set
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(SQLAlchemyError, store_error)  # store down: 503, not 500
     for module in (predictions, games, edge, models, admin, health):
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     if settings.fast_path:  # outermost: plain near-cache hits never reach FastAPI
         app.add_middleware(FastPath, services=app.state.services)
+    app.add_middleware(  # outermost of all: overload is refused before any work
+        Shedder, max_in_flight=settings.max_in_flight, max_body_bytes=settings.max_body_bytes,
+        registry=metrics.registry,
+    )  # fmt: skip
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -16,8 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from bullpen.apikeys import hash_key, scope_allows
 from bullpen.store.apikeys import KeyRecord, lookup_key
 from online.nearcache import NearCache
+from online.routes._common import STORE_DOWN
 
 MAX_CACHED_KEYS = 10_000
+# While the store is down a key's last answer from it stays in force this long, so
+# known keys keep reading warmed predictions through an outage longer than the TTL.
+# (No revocation can be written while the store is down.)
+STALE_IF_ERROR_S = 900.0
 
 
 class AuthError(Exception):
@@ -54,6 +59,7 @@ class KeyVerifier:
         # Keys the database vouched for, by raw value, living exactly as long as the
         # record above (filled only when it was loaded): the fast path's no-HMAC check.
         self._verified: NearCache[Caller] = NearCache(MAX_CACHED_KEYS, ttl)
+        self._known: NearCache[tuple[Caller | None]] = NearCache(MAX_CACHED_KEYS, STALE_IF_ERROR_S)
 
     def cached(self, key: str) -> Caller | None:
         """The caller of a key verified within the TTL, without an HMAC.
@@ -79,11 +85,19 @@ class KeyVerifier:
         return caller
 
     def _load(self, digest: str) -> Caller | None:
-        record: KeyRecord | None = lookup_key(self.engine, digest)
+        try:
+            record: KeyRecord | None = lookup_key(self.engine, digest)
+        except STORE_DOWN:
+            known = self._known.get(digest)
+            if known is None:  # never seen: the app answers 503 (online/routes/_common.py)
+                raise
+            self._cache.put(digest, known)
+            return known[0]
         caller = (
             Caller(record.id, record.name, record.scope)
             if record is not None and record.active
             else None
         )
         self._cache.put(digest, (caller,))
+        self._known.put(digest, (caller,))
         return caller

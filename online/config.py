@@ -32,6 +32,15 @@ class OnlineSettings(BaseSettings):
     redis_breaker_s: float = 0.25
     # redis-py raises past max_connections; a blocking pool waits instead.
     redis_max_connections: int = 256
+    # Load shedding (online/shedding.py): past this many requests in the app at once,
+    # 503 + Retry-After at once rather than a queue; bodies over max_body_bytes get 413.
+    # Above 64, the connections a benchmark or a load test keeps busy at once.
+    max_in_flight: int = Field(default=128, ge=0, description="0 = no limit.")
+    max_body_bytes: int = Field(default=64 * 1024, ge=0, description="0 = no limit.")
+    # Threads for blocking work (store reads, scoring a miss). CPU-bound Python threads
+    # beyond a few only take the GIL from the event loop: with anyio's default of 40, at
+    # 2x capacity even 503s waited seconds (tests/faults/test_faults_overload.py).
+    threads: int = Field(default=4, ge=1, description="Thread-pool size per worker.")
     cache_ttl_s: int = Field(default=_CORE["cache_ttl_s"].default, ge=1)
     near_cache_size: int = Field(default=8192, ge=0)
     near_cache_ttl_s: float = Field(default=5.0, ge=0)

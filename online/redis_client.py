@@ -15,9 +15,9 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import EqualJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from online.config import OnlineSettings
@@ -35,7 +35,8 @@ return 0
 
 
 def _retry(settings: OnlineSettings) -> Retry:
-    return Retry(ExponentialBackoff(cap=0.1, base=0.01), settings.redis_retries)
+    # Equal jitter: replicas that lost Redis together do not reconnect in lockstep.
+    return Retry(EqualJitterBackoff(cap=0.1, base=0.01), settings.redis_retries)
 
 
 def make_redis(settings: OnlineSettings) -> Redis | RedisCluster:
@@ -117,7 +118,13 @@ class SafeRedis:
             return None
         try:
             async with asyncio.timeout(self.deadline):
-                result = await script(keys=keys, args=args)
+                try:
+                    result = await script(keys=keys, args=args)
+                except NoScriptError:
+                    # A replica promoted by a failover starts with an empty script cache,
+                    # and redis-py reloads scripts on the primaries it knows of (maybe not
+                    # this one yet): EVAL takes the script itself to the key's node.
+                    result = await self.client.eval(script.script, len(keys), *keys, *args)
         except FAILURES as exc:
             self._failed(exc)
             return None

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from fastapi import HTTPException
-from fastapi.responses import Response
+from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from online.lookup import GameNotFound, PredictionUnavailable
 from online.models import ModelNotFound
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# The store is down or unreachable (connection refused or lost, pool exhausted), as
+# opposed to a query that is wrong: the former is a 503 worth retrying.
+STORE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
 def json_bytes(body: bytes) -> Response:
@@ -27,3 +34,21 @@ async def guarded(work: Awaitable[T]) -> T:
         raise HTTPException(404, str(exc)) from None
     except PredictionUnavailable as exc:
         raise HTTPException(409, str(exc)) from None
+
+
+async def store_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Any route that needed the SQL store when it failed: a clear 503, never a trace.
+
+    Warmed predictions never get here (they are served from Redis); this is a cache
+    miss, a store-backed route or an API key not in the key cache while the store is down.
+    """
+    assert isinstance(exc, SQLAlchemyError)
+    if isinstance(exc, STORE_DOWN):
+        cause = getattr(exc, "orig", None) or exc
+        log.warning("prediction store unavailable: %s", type(cause).__name__)
+        return JSONResponse(
+            {"detail": "the prediction store is unavailable; retry shortly"},
+            status_code=503, headers={"Retry-After": "1"},
+        )  # fmt: skip
+    log.error("store error", exc_info=exc)
+    return JSONResponse({"detail": "internal error"}, status_code=500)

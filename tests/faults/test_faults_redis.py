@@ -1,0 +1,321 @@
+"""Redis faults under load: a cluster master killed, the only Redis killed or frozen.
+
+The API runs in process (its lifespan, an ASGI client); a paced load loop reads warmed
+predictions while the fault is injected by PID, and the figures go to the fault table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import redis
+
+from bullpen import cache
+from bullpen.store import make_engine
+from bullpen.store.apikeys import create_key
+from online.app import create_app
+from online.config import OnlineSettings
+from tests.faults.tools import (
+    FaultRow,
+    LoadReport,
+    RedisClusterProcs,
+    WarmNode,
+    drive,
+    prediction_rows,
+    probe_client,
+    serving,
+    wait_until,
+    warm_all,
+)
+from tests.online.conftest import SECRET, StoreData
+
+pytestmark = [pytest.mark.faults, pytest.mark.integration]
+PREDICTION = "/v1/games/{}/prediction"
+
+
+def new_key(store: StoreData, name: str) -> str:
+    engine = make_engine(store.url)
+    try:
+        key, _ = create_key(engine, SECRET, name, "read")
+    finally:
+        engine.dispose()
+    return key
+
+
+def settings_for(store: StoreData, redis_url: str, **overrides: Any) -> OnlineSettings:
+    return OnlineSettings(
+        database_url=store.url, redis_url=redis_url, api_key_secret=SECRET,
+        migrate_on_start=False, rate_limit_per_s=1e6, rate_limit_burst=1_000_000,
+        pointer_poll_s=0.5, **overrides,
+    )  # fmt: skip
+
+
+def _content(raw: bytes | None) -> Any:
+    """A cached body without `computed_at`: a recomputation of the same prediction is equal."""
+    if raw is None:
+        return None
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "computed_at"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(json.loads(raw))
+
+
+def lost_keys(client: Any, entries: dict[str, bytes]) -> list[str]:
+    """Warmed keys now missing or holding another prediction (pipelined by slot).
+
+    A key the API rewrote with the same prediction computed again (it took a skipped
+    Redis for a miss) is not lost; the bytes differ only in `computed_at`.
+    """
+    ordered = sorted(entries, key=lambda k: (cache.key_slot(k), k))
+    pipe = client.pipeline(transaction=False)
+    for key in ordered:
+        pipe.get(key)
+    return [
+        k for k, v in zip(ordered, pipe.execute(), strict=True)
+        if _content(v) != _content(entries[k])
+    ]  # fmt: skip
+
+
+def summary(report: LoadReport) -> str:
+    fallback = sum(s.ok and not s.full for s in report.samples)
+    return (
+        f"p99 {report.latency_percentile(0.99) * 1000:.0f} ms, "
+        f"max {max(s.latency for s in report.samples) * 1000:.0f} ms, "
+        f"{fallback} answered from the store"
+    )
+
+
+def prediction_request(client: Any, key: str, game_ids: list[str]) -> Any:
+    headers = {"X-API-Key": key}
+
+    async def request(i: int) -> tuple[int, bool]:
+        response = await client.get(PREDICTION.format(game_ids[i % len(game_ids)]),
+                                     headers=headers)  # fmt: skip
+        # Full service = the warmed bytes from Redis (a computed answer says cached:false).
+        return response.status_code, response.content.endswith(b'"cached":true}')
+
+    return request
+
+
+# --- 1. a master of a six-node cluster killed ------------------------------------------------
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Any:
+    try:
+        procs = RedisClusterProcs(tmp_path / "cluster", node_timeout_ms=1000).start()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    try:
+        yield procs
+    finally:
+        procs.stop()
+
+
+def test_cluster_master_killed_under_load(
+    cluster: RedisClusterProcs,
+    sqlite_store: StoreData,
+    logs2022: Any,
+    features2022: pd.DataFrame,
+    fault_rows: list[FaultRow],
+) -> None:
+    sync = redis.RedisCluster.from_url(cluster.url, socket_timeout=2)
+    entries = warm_all(sync, prediction_rows(logs2022, features2022))
+    # Warming WAITs for a replica per batch; the pointer and the publish after it do not,
+    # so let those reach the replicas too: a lost key is then the failover's fault.
+    assert cluster.wait_replicated()
+    engine = make_engine(sqlite_store.url)
+    try:
+        key, record = create_key(engine, SECRET, "faults-cluster", "read")
+    finally:
+        engine.dispose()
+    # The shard of this key's rate-limit state (a Lua script runs there: a promoted replica
+    # has an empty script cache) and, when it can be, of the active-model pointer too.
+    victim_port = sync.get_node_from_key(cache.rate_limit_key(record.id)).port
+    victim = cluster.node(victim_port)
+    # No near-cache: every request goes to Redis, so the table shows Redis's failover.
+    app = create_app(settings_for(sqlite_store, cluster.url, redis_cluster=True,
+                                  near_cache_size=0, fast_path=False))  # fmt: skip
+    timeout = cluster.node_timeout_s
+
+    def failed_over() -> None:  # returns once a replica took over and the cluster is ok
+        wait_until(lambda: victim_port not in cluster.masters() and cluster.cluster_ok()
+                   and len(cluster.masters()) == 3, 20)  # fmt: skip
+
+    async def run() -> LoadReport:
+        async with serving(app) as client:
+            request = prediction_request(client, key, sqlite_store.game_ids)
+            assert (await request(0)) == (200, True)
+            return await drive(
+                request, duration=1.5 + timeout + 2 + 2.5, workers=8, rate=300,
+                max_requests=5000, timeout=5,
+                events={"kill": (1.5, victim.kill), "failover": (1.6, failed_over)},
+            )  # fmt: skip
+
+    report = asyncio.run(run())
+    assert victim.proc is not None and victim.proc.returncode is not None
+    assert cluster.cluster_ok() and victim_port not in cluster.masters()
+    after = redis.RedisCluster.from_url(cluster.live_url(), socket_timeout=2)
+    lost = lost_keys(after, entries)
+    recover = report.recovered_after("kill")
+    failover = report.marks["failover"] - report.marks["kill"]
+    fault_rows.append(FaultRow(
+        f"redis cluster: master kill -9 (node-timeout {timeout:g} s)", report.sent, report.failed,
+        report.longest_gap(), recover, len(lost),
+        f"{summary(report)}; all masters agreed on the failover after {failover:.1f} s; "
+        f"target: full service <= node-timeout + 2 s = {timeout + 2:g} s",
+    ))  # fmt: skip
+    sync.close()
+    after.close()
+    assert report.failed_ratio() < 0.01, report.failed
+    # The target is full service within node-timeout + 2 s of the kill (1.9-2.8 s measured
+    # at node-timeout 1 s). Most of it is the cluster's own failover: PFAIL up to 1.5x
+    # node-timeout after the kill, FAIL by gossip, a 0.5-1 s election delay. The API's own
+    # share is asserted strictly: back on Redis within half a second of the promotion
+    # being agreed. The absolute bound has 1 s of slack for a loaded CI machine; the
+    # table reports the figure against the target.
+    assert recover is not None and recover <= failover + 0.5, (recover, failover)
+    assert recover <= timeout + 2 + 1.0, recover
+    assert lost == []
+
+
+def test_warming_waits_for_a_replica(
+    cluster: RedisClusterProcs, logs2022: Any, features2022: pd.DataFrame
+) -> None:
+    """A master whose replica cannot acknowledge fails the warm (so Dagster retries it)
+    instead of reporting keys that one `kill -9` would lose; the replica back, it passes."""
+    sync = redis.RedisCluster.from_url(cluster.url, socket_timeout=5)
+    entries = dict(list(warm_all(sync, prediction_rows(logs2022, features2022)).items())[:200])
+    master = sync.get_node_from_key(next(iter(entries)))
+    replica_port = int(probe_client(master.port).info("replication")["slave0"]["port"])
+    replica = cluster.node(replica_port)
+    replica.freeze()
+    try:
+        started = time.monotonic()
+        with pytest.raises(cache.NotReplicated, match=f"127.0.0.1:{master.port}"):
+            cache.write_entries(sync, entries, ttl=3600)
+        took = time.monotonic() - started
+    finally:
+        replica.thaw()
+    assert cache.REPLICA_ACK_MS / 1000 <= took < cache.REPLICA_ACK_MS / 1000 + 2
+    cache.write_entries(sync, entries, ttl=3600)  # acknowledged again: no error
+    assert lost_keys(sync, entries) == []
+    sync.close()
+
+
+# --- 2. the only Redis killed, then frozen ---------------------------------------------------
+
+
+def test_redis_down_serves_and_recovers(
+    warm: WarmNode,
+    sqlite_store: StoreData,
+    fault_rows: list[FaultRow],
+) -> None:
+    key = new_key(sqlite_store, "faults-down")
+    # A near-cache shorter than the outage: answers come from it first, then from the store.
+    settings = settings_for(sqlite_store, warm.node.url, near_cache_ttl_s=1.5)
+    app = create_app(settings)
+    bound = settings.redis_deadline_s + 0.5  # the cache's deadline, plus a computed answer
+    down_for, after = 4.0, 2.5
+    probes: list[tuple[float, int, int, float]] = []  # (t, /health, /ready, /ready seconds)
+
+    async def run() -> LoadReport:
+        async with serving(app) as client:
+            request = prediction_request(client, key, sqlite_store.game_ids)
+            assert (await request(0)) == (200, True)
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+
+            async def probe() -> None:
+                while loop.time() - began < 1.0 + down_for + after:
+                    t0 = loop.time()
+                    ready = await client.get("/ready")
+                    took = loop.time() - t0
+                    health = await client.get("/health")
+                    probes.append((t0, health.status_code, ready.status_code, took))
+                    await asyncio.sleep(0.05)
+
+            probing = asyncio.create_task(probe())
+            report = await drive(
+                request, duration=1.0 + down_for + after, workers=8, rate=300,
+                max_requests=5000, timeout=5,
+                events={"kill": (1.0, warm.node.kill),
+                        "restart": (1.0 + down_for, warm.node.start)},
+            )  # fmt: skip
+            await asyncio.wait_for(probing, 30)
+            return report
+
+    report = asyncio.run(run())
+    kill, restart = report.marks["kill"], report.marks["restart"]
+    timeline = [(t - report.origin, h, r, took) for t, h, r, took in probes]
+    while_down = [p for p in timeline if kill + 0.1 < p[0] < restart - 0.5]
+    ready_again = min(t for t, _, r, _ in timeline if t > restart and r == 200)
+    down = report.window(kill + 0.1, restart)
+    lost = lost_keys(warm.client, warm.entries)
+    worst = max(s.latency for s in down)
+    fallback = sum(not s.full for s in down)
+    fault_rows.append(FaultRow(
+        "redis down: the only server kill -9 for 4 s, restarted (AOF)", report.sent,
+        report.failed, report.longest_gap(), ready_again - restart, len(lost),
+        f"{summary(report)}; while down: worst {worst * 1000:.0f} ms (bound {bound:.1f} s), "
+        f"{fallback} of {len(down)} computed from the store, the rest near-cache; "
+        f"/health 200 and /ready 503 throughout; recover = until /ready 200",
+    ))  # fmt: skip
+    assert report.failed == 0
+    assert worst <= bound
+    assert fallback > 0  # the store answered once near-cache warm.entries expired
+    assert while_down and all(h == 200 and r == 503 for _, h, r, _ in while_down), [
+        (p, kill, restart) for p in while_down if p[1:3] != (200, 503)
+    ]
+    assert max(took for *_, took in timeline) <= settings.redis_deadline_s + 0.2
+    assert timeline[-1][1:3] == (200, 200)  # ready again, nothing restarted but Redis
+    assert ready_again - restart <= settings.redis_breaker_s + 1.0
+    assert report.recovered_after("restart") is not None  # every answer from the cache again
+    assert lost == []
+
+
+def test_redis_frozen_is_cut_at_the_deadline(
+    warm: WarmNode,
+    sqlite_store: StoreData,
+    fault_rows: list[FaultRow],
+) -> None:
+    """SIGSTOP: connections stay open and silent, the case that hangs naive clients."""
+    key = new_key(sqlite_store, "faults-frozen")
+    settings = settings_for(sqlite_store, warm.node.url, near_cache_size=0, fast_path=False)
+    app = create_app(settings)
+
+    async def run() -> LoadReport:
+        async with serving(app) as client:
+            request = prediction_request(client, key, sqlite_store.game_ids)
+            assert (await request(0)) == (200, True)
+            return await drive(
+                request, duration=7.0, workers=8, rate=300, max_requests=5000, timeout=5,
+                events={"freeze": (1.0, warm.node.freeze), "thaw": (4.0, warm.node.thaw)},
+            )  # fmt: skip
+
+    report = asyncio.run(run())
+    frozen = report.window(report.marks["freeze"], report.marks["thaw"])
+    worst = max(s.latency for s in frozen)
+    lost = lost_keys(warm.client, warm.entries)
+    recover = report.recovered_after("thaw")
+    fault_rows.append(FaultRow(
+        "redis frozen (SIGSTOP) for 3 s", report.sent, report.failed, report.longest_gap(),
+        recover, len(lost),
+        f"{summary(report)}; worst while frozen {worst * 1000:.0f} ms "
+        f"(deadline {settings.redis_deadline_s} s)",
+    ))  # fmt: skip
+    assert report.failed == 0
+    assert worst <= settings.redis_deadline_s + 0.5
+    assert recover is not None and recover <= settings.redis_breaker_s + 1.5
+    assert lost == []
