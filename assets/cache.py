@@ -10,6 +10,7 @@ model was ever promoted and there is none yet, so the API has something to serve
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from assets.retries import cache_retries
 from assets.serving import daily_partitions
 from bullpen.cache import ActiveModel, features_entries, set_active, warm, write_entries
 from bullpen.features import FEATURE_NAMES
@@ -33,19 +34,22 @@ def prediction_cache(
     keys = size = 0
     seconds = 0.0
     versions = sorted(predictions["model_version"].unique()) if len(predictions) else []
-    for (model_version, feature_version), rows in predictions.groupby(
-        ["model_version", "feature_version"]
-    ):
-        result = warm(client, rows.to_dict("records"), model_version, feature_version, redis.ttl_s)
-        feats = read_features(engine, feature_version, game_ids=rows["game_id"].tolist())
-        feature_rows = (
-            (r["game_id"], {n: r[n] for n in FEATURE_NAMES if n in r})
-            for r in feats.to_dict("records")
-        )
-        extra = write_entries(client, features_entries(feature_rows, feature_version), redis.ttl_s)
-        keys, size = keys + result.keys + extra.keys, size + result.bytes + extra.bytes
-        seconds += result.seconds + extra.seconds
-    pointer = _bootstrap_pointer(client, predictions, engine)
+    with cache_retries(context):
+        for (model_version, feature_version), rows in predictions.groupby(
+            ["model_version", "feature_version"]
+        ):
+            records = rows.to_dict("records")
+            result = warm(client, records, model_version, feature_version, redis.ttl_s)
+            feats = read_features(engine, feature_version, game_ids=rows["game_id"].tolist())
+            feature_rows = (
+                (r["game_id"], {n: r[n] for n in FEATURE_NAMES if n in r})
+                for r in feats.to_dict("records")
+            )
+            entries = features_entries(feature_rows, feature_version)
+            extra = write_entries(client, entries, redis.ttl_s)
+            keys, size = keys + result.keys + extra.keys, size + result.bytes + extra.bytes
+            seconds += result.seconds + extra.seconds
+        pointer = _bootstrap_pointer(client, predictions, engine)
     context.log.info(f"{day}: warmed {keys} keys ({size} bytes) for {versions}")
     return MaterializeResult(
         metadata={

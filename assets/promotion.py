@@ -14,6 +14,7 @@ import datetime as dt
 from dagster import Config, Failure, MetadataValue, OpExecutionContext, Output, op
 from pydantic import Field
 
+from assets.retries import cache_retries
 from assets.serving import prediction_frame, pregame_features_on
 from bullpen.model import WinModel
 from bullpen.promotion import Status, begin_warming, promote
@@ -63,7 +64,8 @@ def warm_green(
         features = pregame_features_on(engine, day)
         if not features.empty:
             computed += write_predictions(engine, prediction_frame(features, model, entry.version))
-    coverage = warm_model(engine, redis.client(), entry, days, redis.ttl_s)
+    with cache_retries(context):
+        coverage = warm_model(engine, redis.client(), entry, days, redis.ttl_s)
     metadata = {
         "version": MetadataValue.text(entry.version),
         "days": MetadataValue.text(f"{days[0]} .. {days[-1]}"),
