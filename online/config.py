@@ -52,7 +52,8 @@ class OnlineSettings(BaseSettings):
         default=SecretStr("bullpen-dev-secret-change-me"),
         description="HMAC secret for API keys; set it in every non-local deployment.",
     )
-    key_cache_ttl_s: float = Field(default=30.0, ge=0, description="Revocations lag this much.")
+    # Revocations reach every replica within this; each costs one store read per key per TTL.
+    key_cache_ttl_s: float = Field(default=5.0, ge=0, description="Revocations lag this much.")
     rate_limit_per_s: float = Field(default=100.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
     # Tokens one replica takes from Redis at a time; 1 = exact, larger = fewer round trips.

@@ -64,7 +64,7 @@ def _served(client: TestClient, env: Env, key: str) -> str:
     return response.json()["model_version"]
 
 
-def _wait(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+def _wait(condition: Callable[[], bool], timeout: float = 15.0) -> None:  # CI can be slow
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
