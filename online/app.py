@@ -148,11 +148,12 @@ def create_app(settings: OnlineSettings | None = None) -> FastAPI:
     for module in (predictions, games, edge, models, admin, health):
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    if settings.fast_path:  # outermost: plain near-cache hits never reach FastAPI
+    if settings.fast_path:  # plain near-cache hits never reach FastAPI
         app.add_middleware(FastPath, services=app.state.services)
-    app.add_middleware(  # outermost of all: overload is refused before any work
-        Shedder, max_in_flight=settings.max_in_flight, max_body_bytes=settings.max_body_bytes,
-        registry=metrics.registry,
+    app.add_middleware(  # outermost: overload is refused before any work. Cache hits count
+        # too: the completion rate they make is what says a burst of misses can wait.
+        Shedder, max_in_flight=settings.max_in_flight, max_queue_s=settings.max_queue_s,
+        max_body_bytes=settings.max_body_bytes, registry=metrics.registry,
     )  # fmt: skip
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -32,10 +32,11 @@ class OnlineSettings(BaseSettings):
     redis_breaker_s: float = 0.25
     # redis-py raises past max_connections; a blocking pool waits instead.
     redis_max_connections: int = 256
-    # Load shedding (online/shedding.py): past this many requests in the app at once,
-    # 503 + Retry-After at once rather than a queue; bodies over max_body_bytes get 413.
-    # Above 64, the connections a benchmark or a load test keeps busy at once.
-    max_in_flight: int = Field(default=128, ge=0, description="0 = no limit.")
+    # Load shedding (online/shedding.py): 503 + Retry-After at once rather than a queue
+    # when more requests are in the app than it completes in max_queue_s, or more than
+    # max_in_flight (a backstop); bodies over max_body_bytes get 413.
+    max_queue_s: float = Field(default=0.25, ge=0, description="0 = no queue limit.")
+    max_in_flight: int = Field(default=2048, ge=0, description="0 = no limit.")
     max_body_bytes: int = Field(default=64 * 1024, ge=0, description="0 = no limit.")
     # Threads for blocking work (store reads, scoring a miss). CPU-bound Python threads
     # beyond a few only take the GIL from the event loop: with anyio's default of 40, at

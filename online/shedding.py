@@ -1,19 +1,25 @@
-"""Load shedding and request-size limits, ahead of everything else (pure ASGI).
+"""Load shedding and request-size limits, ahead of FastAPI (pure ASGI).
 
-* At most `max_in_flight` requests are inside the app at once; past that a request is
-  answered 503 with `Retry-After: 1` at once, instead of queueing in the event loop
-  or the thread pool until every request times out. Overload then costs the excess
-  requests a fast rejection, and the admitted ones keep their latency.
+* A request is answered 503 with `Retry-After: 1` at once when admitting it would mean
+  a queue: more requests inside the app than it completes in `max_queue_s` (its recent
+  completion rate, measured here, times `max_queue_s`), or more than `max_in_flight`.
+  Overload then costs the excess requests a fast rejection, and the admitted ones keep
+  their latency, instead of every request waiting until it times out. The limit follows
+  what requests cost: cheap cache reads completing at thousands per second are never
+  shed at 1,024 connections, store-backed misses at a few hundred per second are.
+  Below `FLOOR` requests in flight nothing is shed (a rate measured on a trickle of
+  traffic says nothing about capacity).
 * A request body over `max_body_bytes` is answered 413 before the app reads it
   (by `Content-Length`, or while a chunked body streams in), so a client cannot make
   a replica buffer megabytes of JSON. Every route's body is a few hundred bytes.
 
 `/health`, `/ready` and `/metrics` are never shed: an overloaded replica is alive and
-observable. 0 disables either limit.
+observable. 0 disables a limit.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -26,18 +32,50 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 NEVER_SHED = frozenset({"/health", "/ready", "/metrics"})
+FLOOR = 64
+# The completion rate is sampled over windows this long; it rises at once and decays by
+# DECAY per window, so a burst after a quiet spell is not judged by the quiet rate.
+WINDOW_S = 0.25
+DECAY = 0.8
 _OVERLOADED = b'{"detail":"overloaded: too many requests in flight; retry shortly"}'
 _TOO_LARGE = b'{"detail":"request body too large"}'
 
 
+class CompletionRate:
+    """Requests completed per second: the peak of recent windows, decaying slowly."""
+
+    def __init__(self) -> None:
+        self.per_s = 0.0
+        self._count = 0
+        self._since = time.monotonic()
+
+    def completed(self) -> None:
+        self._count += 1
+
+    def current(self) -> float:
+        now = time.monotonic()
+        elapsed = now - self._since
+        if elapsed >= WINDOW_S:
+            self.per_s = max(self._count / elapsed, self.per_s * DECAY ** (elapsed / WINDOW_S))
+            self._count, self._since = 0, now
+        return self.per_s
+
+
 class Shedder:
     def __init__(
-        self, app: ASGIApp, max_in_flight: int, max_body_bytes: int, registry: CollectorRegistry
+        self,
+        app: ASGIApp,
+        max_in_flight: int,
+        max_queue_s: float,
+        max_body_bytes: int,
+        registry: CollectorRegistry,
     ) -> None:
         self.app = app
         self.max_in_flight = max_in_flight
+        self.max_queue_s = max_queue_s
         self.max_body_bytes = max_body_bytes
         self.in_flight = 0
+        self.rate = CompletionRate()
         self.rejected = Counter(
             "bullpen_requests_shed", "Requests refused before the app: overload or size",
             ["reason"], registry=registry,
@@ -49,7 +87,7 @@ class Shedder:
         if scope["type"] != "http" or scope["path"] in NEVER_SHED:
             await self.app(scope, receive, send)
             return
-        if self.max_in_flight and self.in_flight >= self.max_in_flight:
+        if self._overloaded():
             self._shed.inc()
             await _answer(send, 503, _OVERLOADED, [(b"retry-after", b"1")])
             return
@@ -58,6 +96,14 @@ class Shedder:
             await self._bounded(scope, receive, send)
         finally:
             self.in_flight -= 1
+            self.rate.completed()
+
+    def _overloaded(self) -> bool:
+        if self.max_in_flight and self.in_flight >= self.max_in_flight:
+            return True
+        if not self.max_queue_s or self.in_flight < FLOOR:
+            return False
+        return self.in_flight >= self.rate.current() * self.max_queue_s
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.max_body_bytes

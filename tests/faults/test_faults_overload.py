@@ -3,7 +3,7 @@
 The route is `POST /api/v1/predict` naming the model (`"model_name": "elo"`): every such
 request reads the registry from the store in the thread pool, so its capacity is a
 fraction of a cache hit's and a Python client can offer twice of it. Arrivals do not
-wait for answers, as real clients do not. With the load shedder (`max_in_flight`) the
+wait for answers, as real clients do not. With the load shedder (`max_queue_s`) the
 excess is refused at once (503 + Retry-After) and the admitted requests keep their
 latency; without it, the queue grows until requests time out. Both are reported.
 """
@@ -77,12 +77,12 @@ def test_overload_is_shed_fast(
     env = app_env(sqlite_store.url, warm.node.url, SECRET)
     with uvicorn_server(env) as url:
         capacity, shed = overload(url, raw, None)
-    fault_rows.append(
-        row(f"overload 2x, max_in_flight {OnlineSettings().max_in_flight}", capacity, shed)
-    )
-    with uvicorn_server({**env, "BULLPEN_MAX_IN_FLIGHT": "0"}) as url:
+    label = f"overload 2x, shedding past a {OnlineSettings().max_queue_s:g} s queue"
+    fault_rows.append(row(label, capacity, shed))
+    unshed = {**env, "BULLPEN_MAX_IN_FLIGHT": "0", "BULLPEN_MAX_QUEUE_S": "0"}
+    with uvicorn_server(unshed) as url:
         _, queued = overload(url, raw, shed.offered_rps)
-    fault_rows.append(row("overload 2x, no shedding (max_in_flight 0)", capacity, queued))
+    fault_rows.append(row("overload 2x, no shedding", capacity, queued))
 
     sent = sum(shed.statuses.values())
     assert shed.count(503) > 0  # it did shed
