@@ -15,7 +15,7 @@ from assets.serving import daily_partitions
 from bullpen.cache import ActiveModel, features_entries, set_active, warm, write_entries
 from bullpen.features import FEATURE_NAMES
 from bullpen.promotion import reconcile
-from bullpen.store import read_features, read_predictions
+from bullpen.store import get_model, read_features, read_predictions
 from orchestration.resources import RedisResource, StoreResource
 
 
@@ -65,9 +65,11 @@ def prediction_cache(
 
 def _bootstrap_pointer(client, predictions, engine) -> ActiveModel | None:  # type: ignore[no-untyped-def]
     # A promoted model wins (a flushed Redis gets the store's blue back); the
-    # newest predictions only bootstrap a deployment that never promoted.
+    # newest predictions only bootstrap a deployment that never promoted. A pointer
+    # naming a model this store does not have (left in a shared Redis by another
+    # store) is replaced: the API could only answer "not in the registry" with it.
     active = reconcile(engine, client)
-    if active is not None or predictions.empty:
+    if predictions.empty or (active is not None and get_model(engine, active.model_version)):
         return active
     newest = predictions.sort_values("computed_at").iloc[-1]
     active = ActiveModel(str(newest["model_version"]), str(newest["feature_version"]))

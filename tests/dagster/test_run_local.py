@@ -22,6 +22,7 @@ def test_run_local_records_both_runs(four_seasons, sqlite_url, tmp_path) -> None
         "BULLPEN_DATABASE_URL": sqlite_url,
         "BULLPEN_GAMELOGS_DIR": str(four_seasons),
         "BULLPEN_SEASONS": "2021-2022",
+        "BULLPEN_REDIS_URL": "redis://127.0.0.1:6379/12",  # never the machine's DB 0
     }
     env.pop("BULLPEN_GAMELOGS_BASE_URL", None)
     command = [sys.executable, "-m", "orchestration.run_local", "--date", "2022-07-04"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import redis
 from promo_support import AS_OF, WARM_DAYS, make_active, register_elo
@@ -229,3 +230,21 @@ def test_concurrent_check_results_all_land(engine: Engine) -> None:
     assert set(entry.metrics["checks"]) == set(names)
     assert entry.status == "checked"
     assert [r.to_status for r in promotion.audit_log(engine, "m")] == ["checked"]
+
+
+def test_cache_warm_replaces_a_pointer_to_a_model_this_store_lacks(
+    engine: Engine, cache: redis.Redis
+) -> None:
+    """A shared Redis may hold another store's pointer; before any promotion here, the
+    warmer points at this store's newest predictions instead of keeping a ghost."""
+    from assets.cache import _bootstrap_pointer
+
+    register_elo(engine, "elo-here")
+    set_active(cache, ActiveModel("blend-from-another-store", FEATURE_VERSION))
+    newest = pd.DataFrame({
+        "model_version": ["elo-here"], "feature_version": [FEATURE_VERSION],
+        "computed_at": [pd.Timestamp("2022-09-20T12:00:00Z")],
+    })  # fmt: skip
+    assert _bootstrap_pointer(cache, newest, engine) == ActiveModel("elo-here", FEATURE_VERSION)
+    assert get_active(cache) == ActiveModel("elo-here", FEATURE_VERSION)
+    assert _bootstrap_pointer(cache, newest, engine) == ActiveModel("elo-here", FEATURE_VERSION)
