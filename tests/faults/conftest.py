@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import _thread
 import faulthandler
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +15,6 @@ from typing import Any
 
 import pytest
 import redis
-
-from bullpen.settings import PROJECT_ROOT
-
-if str(PROJECT_ROOT) not in sys.path:  # `tests.online.conftest` holds the data helpers
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from tests.faults.tools import (
     FAULT_ROWS,

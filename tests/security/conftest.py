@@ -3,16 +3,10 @@ keys of each scope, an in-process app and a uvicorn process on top of them."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import pytest
 import redis
-
-from bullpen.settings import PROJECT_ROOT
-
-if str(PROJECT_ROOT) not in sys.path:  # `tests.online.conftest` holds the data helpers
-    sys.path.insert(0, str(PROJECT_ROOT))
 
 from bullpen.cache import ActiveModel, set_active
 from bullpen.features import FEATURE_VERSION
