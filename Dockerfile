@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for the online tier (uvicorn), the Dagster user code (gRPC server,
-# run and step pods) and the `bullpen` CLI (migrations, capacity plan).
+# run and step pods) and the `bullpen` CLI (migrations, API keys, rollback).
 #   docker build -t registry.example.com/bullpen/bullpen:0.1.0 .
 # Both stages use the same base, pinned by version (add the digest in CI:
 # python:3.11.9-slim-bookworm@sha256:...; it cannot be resolved offline here).

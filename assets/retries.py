@@ -18,7 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bullpen.cache import NotReplicated
+from bullpen.cache.writer import NotReplicated
 
 MAX_RETRIES = 3
 FIRST_WAIT_S = 2.0

@@ -12,24 +12,15 @@ from __future__ import annotations
 
 import argparse
 import resource
-import statistics
 import time
 import tracemalloc
 
 import pandas as pd
 
-from bullpen.features import FEATURE_NAMES, build_features
-from bullpen.ingest import read_gamelogs
+from bench.report import median_seconds
+from bullpen.domain.features import FEATURE_NAMES, build_features
 from bullpen.settings import get_settings
-
-
-def _median_seconds(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from bullpen.sources.parsed import read_gamelogs
 
 
 def _reference(games: pd.DataFrame) -> None:
@@ -40,18 +31,18 @@ def _reference(games: pd.DataFrame) -> None:
     long.sort_values(["team", "date"]).groupby("team")["runs"].cumsum()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     settings = get_settings()
     start = time.perf_counter()
-    games = read_gamelogs(settings.gamelogs_dir).frame()
+    games = read_gamelogs(settings.gamelogs.gamelogs_dir).frame()
     parse_s = time.perf_counter() - start
     seasons = games["season"].nunique()
 
-    features_s = _median_seconds(lambda: build_features(games), args.repeat)
-    reference_s = _median_seconds(lambda: _reference(games), args.repeat)
+    features_s = median_seconds(lambda: build_features(games), args.repeat)
+    reference_s = median_seconds(lambda: _reference(games), args.repeat)
     tracemalloc.start()
     build_features(games)
     _, peak = tracemalloc.get_traced_memory()

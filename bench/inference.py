@@ -2,7 +2,7 @@
 
     python -m bench.inference [--repeat 5] [--json var/perf/results.json]
 
-Trains a real blend (`bullpen.model` via `fit_for_seasons`) on 2015-2019 and scores the
+Trains a real blend (`bullpen.domain.model` via `fit_for_seasons`) on 2015-2019 and scores the
 2020-2021 games' features. Rows: the booster through LightGBM (one thread and the
 default pool), the same trees compiled by lleaves (LLVM) and by TL2cgen (C via gcc,
 from a Treelite model), and the whole blend (`WinModel.predict`) with LightGBM or
@@ -27,7 +27,7 @@ import lightgbm as lgb
 import numpy as np
 
 from bench.report import machine, save, table
-from bullpen.model import WinModel
+from bullpen.domain.model import WinModel
 
 TRAIN_SEASONS = list(range(2015, 2020))
 TEST_SEASONS = [2020, 2021]
@@ -37,13 +37,13 @@ TOLERANCE = 1e-6
 
 def train(threads: int = 2) -> tuple[WinModel, np.ndarray]:
     """A blend trained on TRAIN_SEASONS and the feature matrix of TEST_SEASONS."""
-    from bullpen.backtest import fit_for_seasons
-    from bullpen.features import FEATURE_NAMES, build_features
-    from bullpen.ingest import read_gamelogs
+    from bullpen.domain.backtest import fit_for_seasons
+    from bullpen.domain.features import FEATURE_NAMES, build_features
     from bullpen.settings import get_settings
+    from bullpen.sources.parsed import read_gamelogs
 
     seasons = range(TRAIN_SEASONS[0] - 1, TEST_SEASONS[-1] + 1)
-    games = read_gamelogs(get_settings().gamelogs_dir, seasons).frame()
+    games = read_gamelogs(get_settings().gamelogs.gamelogs_dir, seasons).frame()
     features = build_features(games)
     model = fit_for_seasons(features, games, TRAIN_SEASONS, threads)
     model.threads = 1

@@ -34,6 +34,7 @@ import httpx
 import redis
 
 from bench import stack, wrk
+from bench.loopback import redis_server, uvicorn
 from bench.report import machine, save, table
 
 WARMUP_S = 2
@@ -58,14 +59,14 @@ def _servers(data: stack.BenchData, redis_url: str, miss_url: str) -> dict[str, 
 def deployment(workdir: Path, names: Sequence[str]) -> Iterator[tuple[stack.BenchData, dict]]:
     """The store, a warmed private Redis and the named servers; yields (data, urls)."""
     data = stack.prepare(f"sqlite:///{workdir / 'bench.db'}")
-    with stack.redis_server(workdir) as redis_url, contextlib.ExitStack() as servers:
+    with redis_server(workdir) as redis_url, contextlib.ExitStack() as servers:
         miss_url = redis_url.rsplit("/", 1)[0] + "/1"
         result = stack.warm_season(redis_url, data)
-        stack.set_pointer(miss_url)
+        stack.set_pointer(miss_url, data)
         print(f"warmed {result.keys} keys ({result.bytes:,} bytes) at "
               f"{result.keys_per_second:,.0f} keys/s")  # fmt: skip
         specs = _servers(data, redis_url, miss_url)
-        urls = {name: servers.enter_context(stack.uvicorn(*specs[name])) for name in names}
+        urls = {name: servers.enter_context(uvicorn(*specs[name])) for name in names}
         yield data, {**urls, "_redis": redis_url, "_miss": miss_url}
 
 
@@ -84,8 +85,8 @@ def measure(
 
 
 def measure_miss(
-    urls: dict[str, str], paths: Sequence[str], key: str, seconds: float, connections: int,
-    repeat: int,
+    data: stack.BenchData, urls: dict[str, str], paths: Sequence[str], key: str, seconds: float,
+    connections: int, repeat: int,
 ) -> tuple[wrk.WrkResult, float]:  # fmt: skip
     """Computed-from-the-store reads; returns the median and the share really computed."""
     runs, shares = [], []
@@ -93,7 +94,7 @@ def measure_miss(
     try:
         for _ in range(repeat):
             client.flushdb()
-            stack.set_pointer(urls["_miss"])
+            stack.set_pointer(urls["_miss"], data)
             before = _computed(urls["bullpen-miss"])
             result = wrk.run(urls["bullpen-miss"], paths, key, seconds, connections)
             runs.append(result)
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
             misses = [f"/v1/games/{g}/prediction" for g in data.all_game_ids()]
             for connections in MISS_CONNECTIONS:
                 miss, share = measure_miss(
-                    urls, misses, data.key, args.seconds, connections, args.repeat
+                    data, urls, misses, data.key, args.seconds, connections, args.repeat
                 )
                 title = f"cache-miss single game (computed), {connections} connections"
                 _print(title, {"bullpen-miss": miss}, _ref(record, args.light))

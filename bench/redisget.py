@@ -1,6 +1,6 @@
 """A reference for `bench.online`: FastAPI + one Redis GET through bullpen's own client.
 
-The same client the online tier builds (`make_redis` + `SafeRedis`: blocking pool,
+The same client the online tier builds (`async_client` + `SafeRedis`: blocking pool,
 timeouts, retries, deadline), the same key schema, the bytes returned as stored; no
 auth, no rate limit, no near-cache. What a cache hit costs when it has to ask Redis.
 """
@@ -14,13 +14,14 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 
 from bench.stack import MODEL_VERSION
-from bullpen.cache import prediction_key
-from bullpen.features import FEATURE_VERSION
-from online.config import OnlineSettings
-from online.redis_client import SafeRedis, make_redis
+from bullpen.cache.clients import async_client
+from bullpen.cache.contract import prediction_key
+from bullpen.domain.features import FEATURE_VERSION
+from bullpen.settings import RedisSettings
+from online.redis_client import SafeRedis
 
-settings = OnlineSettings()
-redis = SafeRedis(make_redis(settings), settings.redis_deadline_s, settings.redis_breaker_s)
+settings = RedisSettings()
+redis = SafeRedis(async_client(settings), settings.redis_deadline_s, settings.redis_breaker_s)
 
 
 @contextlib.asynccontextmanager

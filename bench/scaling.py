@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import stack, wrk
+from bench.loopback import redis_server, uvicorn
 from bench.online import WARMUP_S
 from bench.report import machine, save, table
 
@@ -40,12 +41,12 @@ def main(argv: list[str] | None = None) -> None:
         paths = [f"/v1/games/{g}/prediction" for g in data.games[day]]
         print(f"setup: {machine()}; wrk -t1, {args.seconds} s per point, median of "
               f"{args.repeat}; {len(paths)} games of {day}")  # fmt: skip
-        with stack.redis_server(workdir) as redis_url:
+        with redis_server(workdir) as redis_url:
             stack.warm_season(redis_url, data)
             env = stack.app_env(data, redis_url)
             for workers in WORKERS:
                 for name, app in APPS.items():
-                    with stack.uvicorn(app, env, workers=workers) as url:
+                    with uvicorn(app, env, workers=workers) as url:
                         wrk.run(url, paths, data.key, WARMUP_S, 64)
                         for connections in CONNECTIONS:
                             r = wrk.median_of(args.repeat, lambda u=url, c=connections: wrk.run(

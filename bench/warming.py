@@ -25,15 +25,16 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import redis
 
 from bench import stack
+from bench.loopback import RedisClusterProcs, redis_server
 from bench.report import machine, save, table
-from bullpen import cache
+from bullpen.cache import contract, writer
 
 TTL = 3600
 GAME_COUNTS = (15, 100, 500, 2430, 10_000, 50_000)
@@ -43,10 +44,10 @@ THROUGHPUT_FROM = 2019
 
 def rows_of(seasons: range) -> list[dict[str, Any]]:
     """Prediction rows for every real game of `seasons` (p_home made up, same shape)."""
-    from bullpen.ingest import read_gamelogs
     from bullpen.settings import get_settings
+    from bullpen.sources.parsed import read_gamelogs
 
-    games = read_gamelogs(get_settings().gamelogs_dir, seasons).frame()
+    games = read_gamelogs(get_settings().gamelogs.gamelogs_dir, seasons).frame()
     now = dt.datetime.now(dt.UTC)
     return [
         {"game_id": g, "date": d.date(), "home": h, "away": a,
@@ -63,8 +64,8 @@ def packed_warm(client: redis.Redis, entries: dict[str, bytes], ttl: int) -> flo
     started = time.perf_counter()
     conn = client.connection_pool.get_connection()
     try:
-        for start in range(0, len(items), cache.WARM_BATCH):
-            batch = items[start : start + cache.WARM_BATCH]
+        for start in range(0, len(items), writer.WARM_BATCH):
+            batch = items[start : start + writer.WARM_BATCH]
             conn.send_packed_command([b"".join(
                 b"*5\r\n$3\r\nSET\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n$2\r\nEX\r\n$%d\r\n%b\r\n"
                 % (len(k), k, len(v), v, len(ex), ex) for k, v in batch
@@ -96,58 +97,11 @@ def redis_benchmark(port: int, size: int, cluster: bool) -> float:
 @contextmanager
 def cluster(workdir: Path, masters: int = 3) -> Iterator[int]:
     """A Redis Cluster of `masters` masters (no replicas) on loopback; yields a node port."""
-    cli = shutil.which("redis-cli")
-    binary = shutil.which("redis-server")
-    if not cli or not binary:
-        raise RuntimeError("redis-server / redis-cli not installed")
-    ports: list[int] = []
-    while len(ports) < masters:  # the cluster bus listens on port + 10000
-        port = stack.free_port()
-        if port < 55000 and port not in ports:
-            ports.append(port)
-    with ExitStack() as procs:
-        for port in ports:
-            node = workdir / f"node-{port}"
-            node.mkdir()
-            proc = subprocess.Popen(
-                [binary, "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-                 "--save", "", "--appendonly", "no", "--dir", str(node)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            procs.callback(_stop, proc)
-        for port in ports:
-            _wait_ping(port)
-        subprocess.run(
-            [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
-             "--cluster-replicas", "0", "--cluster-yes"],
-            check=True, capture_output=True, timeout=60,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while redis.Redis(port=ports[0]).cluster("info").get("cluster_state") != "ok":
-            if time.monotonic() > deadline:
-                raise RuntimeError("cluster did not reach state ok")
-            time.sleep(0.2)
-        yield ports[0]
-
-
-def _wait_ping(port: int) -> None:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis(port=port, socket_timeout=0.5).ping()
-            return
-        except redis.RedisError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
+    procs = RedisClusterProcs(workdir, masters=masters, replicas=0).start()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield procs.ports[0]
+    finally:
+        procs.stop()
 
 
 def _flush(client: Any) -> None:
@@ -164,11 +118,11 @@ def throughput(client: Any, rows: list[dict], repeat: int, packed: bool) -> tupl
         _flush(client)
         started = time.perf_counter()
         if packed:
-            entries = cache.warm_entries(rows, stack.MODEL_VERSION, "f-bench")
+            entries = contract.warm_entries(rows, stack.MODEL_VERSION, "f-bench")
             seconds = packed_warm(client, entries, TTL)
             keys = len(entries)
         else:
-            result = cache.warm(client, rows, stack.MODEL_VERSION, "f-bench", TTL)
+            result = writer.warm(client, rows, stack.MODEL_VERSION, "f-bench", TTL)
             seconds, keys = result.seconds, result.keys
         totals.append(keys / (time.perf_counter() - started))
         writes.append(keys / seconds)
@@ -183,14 +137,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     everything = rows_of(range(2000, 2024))
     season = [r for r in everything if r["date"].year >= THROUGHPUT_FROM]
-    entries = cache.warm_entries(season, stack.MODEL_VERSION, "f-bench")
+    entries = contract.warm_entries(season, stack.MODEL_VERSION, "f-bench")
     size = round(statistics.mean(len(v) for v in entries.values()))
     print(f"setup: {machine()}; seasons {THROUGHPUT_FROM}-2023 = {len(season):,} games -> "
           f"{len(entries):,} keys, mean value {size} bytes; median of {args.repeat}")  # fmt: skip
     workdir = Path(tempfile.mkdtemp(prefix="bullpen-warming-"))
     record: dict[str, Any] = {}
     try:
-        with stack.redis_server(workdir) as url, cluster(workdir) as cluster_port:
+        with redis_server(workdir) as url, cluster(workdir) as cluster_port:
             single = redis.Redis.from_url(url)
             many = redis.RedisCluster(host="127.0.0.1", port=cluster_port)
             port = int(url.rsplit(":", 1)[1].split("/")[0])
@@ -218,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
                 subset = everything[-n:]
                 _flush(single)
                 started = time.perf_counter()
-                result = cache.warm(single, subset, stack.MODEL_VERSION, "f-bench", TTL)
+                result = writer.warm(single, subset, stack.MODEL_VERSION, "f-bench", TTL)
                 total = time.perf_counter() - started
                 curve.append([len(subset), result.keys, result.seconds, total])
             print(table(["games", "keys", "write s", "encode+write s"], curve))

@@ -12,7 +12,7 @@ groups them by endpoint; any non-2xx is a failure named by its status.
 `PhasedLoad` ramps users up linearly, sustains the peak, ramps down, then stops:
 `--bp-users`, `--bp-ramp-up`, `--bp-sustain`, `--bp-ramp-down` (seconds).
 
-Run through `bullpen loadtest` (which also refuses non-loopback hosts), or directly:
+Run through `bullpen-loadtest` (which also refuses non-loopback hosts), or directly:
 `locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8000`.
 """
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
-from bullpen.cache import ACTIVE_KEY, MODEL_CHANGED_CHANNEL, ActiveModel
+from bullpen.cache.contract import ACTIVE_KEY, MODEL_CHANGED_CHANNEL, ActiveModel
 from online.redis_client import FAILURES, SafeRedis
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,9 @@
-"""The FastAPI application factory: `create_app(settings)`; uvicorn: `online.app:app`.
+"""The FastAPI application factory: `create_app(settings, online)`; uvicorn: `online.app:app`.
 
-The lifespan opens the SQL engine and the Redis client (single node or
-cluster), reads the active-model pointer and keeps it fresh; it closes them
-all on shutdown.
+`settings` is the core's (`bullpen.settings`: store, Redis, the API-key secret),
+`online` the web tier's own. The lifespan opens the SQL engine and the Redis
+client (single node or cluster), reads the active-model pointer and keeps it
+fresh; it closes them all on shutdown.
 """
 
 from __future__ import annotations
@@ -21,19 +22,23 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
-from bullpen.cache import ActiveModel
+from bullpen.cache.clients import async_client, pubsub_client
+from bullpen.cache.contract import ActiveModel
+from bullpen.serving.active import serving_pointer
+from bullpen.settings import Settings, get_settings
 from bullpen.store import make_engine, upgrade
 from online import promotion
 from online.active import ActivePointer
 from online.auth import KeyVerifier
+from online.canary import Canary
 from online.config import OnlineSettings, get_online_settings
 from online.deps import Services
 from online.fastpath import FastPath
 from online.metrics import Metrics, MetricsMiddleware
-from online.models import ModelCache, default_active
+from online.models import ModelCache
 from online.nearcache import NearCache
 from online.ratelimit import RateLimiter
-from online.redis_client import SafeRedis, make_pubsub_client, make_redis
+from online.redis_client import SafeRedis
 from online.routes import admin, edge, games, health, models, predictions
 from online.routes._common import store_error
 from online.service import PredictionService
@@ -42,13 +47,14 @@ from online.shedding import Shedder
 log = logging.getLogger(__name__)
 
 
-def build_services(settings: OnlineSettings, metrics: Metrics) -> Services:
+def build_services(settings: Settings, online: OnlineSettings, metrics: Metrics) -> Services:
     """Every long-lived object of one app instance (nothing connects yet)."""
     import bullpen.store.apikeys  # noqa: F401 - its table must be in the metadata
 
-    engine = make_engine(settings.database_url)
-    redis = SafeRedis(make_redis(settings), settings.redis_deadline_s, settings.redis_breaker_s)
-    near: NearCache[bytes] = NearCache(settings.near_cache_size, settings.near_cache_ttl_s)
+    engine = make_engine(settings.store.database_url)
+    cache = settings.redis
+    redis = SafeRedis(async_client(cache), cache.redis_deadline_s, cache.redis_breaker_s)
+    near: NearCache[bytes] = NearCache(online.near_cache_size, online.near_cache_ttl_s)
     model_cache = ModelCache(engine)
 
     def on_change(active: ActiveModel) -> None:
@@ -58,36 +64,37 @@ def build_services(settings: OnlineSettings, metrics: Metrics) -> Services:
 
     return Services(
         settings=settings,
+        online=online,
         engine=engine,
         redis=redis,
         pointer=ActivePointer(redis, on_change),
         predictions=PredictionService(
-            engine, redis, near, model_cache, metrics, settings.cache_ttl_s, settings.lock_ms
+            engine, redis, near, model_cache, metrics, cache.cache_ttl_s, online.lock_ms
         ),
         models=model_cache,
         verifier=KeyVerifier(
-            engine, settings.api_key_secret.get_secret_value(), settings.key_cache_ttl_s
+            engine, settings.auth.api_key_secret.get_secret_value(), online.key_cache_ttl_s
         ),
         limiter=RateLimiter(
-            redis, settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_limit_lease
+            redis, online.rate_limit_per_s, online.rate_limit_burst, online.rate_limit_lease
         ),
         metrics=metrics,
-        extra={},
+        canary=Canary(online.canary_percent, online.shadow, online.green_version, metrics.registry),
     )
 
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     svc: Services = app.state.services
-    settings = svc.settings
-    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
-    if settings.migrate_on_start:
-        await run_in_threadpool(upgrade, settings.database_url)
+    online = svc.online
+    anyio.to_thread.current_default_thread_limiter().total_tokens = online.threads
+    if online.migrate_on_start:
+        await run_in_threadpool(upgrade, svc.settings.store.database_url)
     await svc.pointer.refresh()
-    if svc.pointer.current is None:  # no pointer in Redis (or Redis down): the registry's
-        svc.pointer.set(await run_in_threadpool(default_active, svc.engine, settings.model_version))
-    pubsub = make_pubsub_client(settings)
-    svc.pointer.start(pubsub, settings.pointer_poll_s)
+    if svc.pointer.current is None:  # no pointer in Redis (or Redis down): the store's choice
+        svc.pointer.set(await run_in_threadpool(serving_pointer, svc.engine))
+    pubsub = pubsub_client(svc.settings.redis)
+    svc.pointer.start(pubsub, online.pointer_poll_s)
     # Everything loaded so far (pandas, LightGBM, SQLAlchemy…) lives as long as the
     # process; freezing it keeps full GC passes from rescanning it mid-request.
     gc.collect()
@@ -98,6 +105,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await svc.pointer.stop()
         await pubsub.aclose()
         await svc.redis.aclose()
+        svc.close_sync_redis()
         svc.engine.dispose()
 
 
@@ -132,8 +140,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def create_app(settings: OnlineSettings | None = None) -> FastAPI:
-    settings = settings or get_online_settings()
+def create_app(settings: Settings | None = None, online: OnlineSettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    online = online or get_online_settings()
     metrics = Metrics()
     app = FastAPI(
         title="bullpen",
@@ -141,19 +150,21 @@ def create_app(settings: OnlineSettings | None = None) -> FastAPI:
         description="MLB win probabilities, fair odds and betting edge, served from a cache.",
         lifespan=_lifespan,
     )
-    app.state.services = build_services(settings, metrics)
-    promotion.install(app.state.services)  # pointer repair; canary and shadow when set
+    services = app.state.services = build_services(settings, online, metrics)
+    promotion.install(services)  # pointer repair; the green model's refresh when needed
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SQLAlchemyError, store_error)  # store down: 503, not 500
     for module in (predictions, games, edge, models, admin, health):
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    if settings.fast_path:  # plain near-cache hits never reach FastAPI
-        app.add_middleware(FastPath, services=app.state.services)
+    # Plain near-cache hits never reach FastAPI. Canary and shadow decide per request,
+    # which the fast path does not: it would answer blue without asking.
+    if online.fast_path and not services.canary.enabled:
+        app.add_middleware(FastPath, services=services)
     app.add_middleware(  # outermost: overload is refused before any work. Cache hits count
         # too: the completion rate they make is what says a burst of misses can wait.
-        Shedder, max_in_flight=settings.max_in_flight, max_queue_s=settings.max_queue_s,
-        max_body_bytes=settings.max_body_bytes, registry=metrics.registry,
+        Shedder, max_in_flight=online.max_in_flight, max_queue_s=online.max_queue_s,
+        max_body_bytes=online.max_body_bytes, registry=metrics.registry,
     )  # fmt: skip
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from bullpen.apikeys import hash_key, scope_allows
+from bullpen.domain.apikeys import hash_key, scope_allows
 from bullpen.store.apikeys import KeyRecord, lookup_key
 from online.nearcache import NearCache
 from online.routes._common import STORE_DOWN

@@ -13,7 +13,7 @@ poll. Without one, both settings are inert and every caller gets blue.
   outcome counter, a debug log line); the client only ever gets blue's.
 
 Both decide per request, which the raw-ASGI fast path does not, so
-`online.promotion.install` turns the fast path off while either is set.
+`online.app.create_app` turns the fast path off while either is set.
 Per-version counters therefore count every answer whenever they matter.
 """
 
@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import Engine
 
-from bullpen.cache import ActiveModel
-from bullpen.promotion import green_candidate
+from bullpen.cache.contract import ActiveModel
+from bullpen.serving.active import green_candidate, pointer_of
 from bullpen.store import get_model
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class Canary:
             return None
         if self.green_version:
             entry = get_model(engine, self.green_version)
-            green = ActiveModel(entry.version, entry.feature_version or "") if entry else None
+            green = pointer_of(entry) if entry else None
         else:
             green = green_candidate(engine)
         if green != self.green:
@@ -161,6 +161,5 @@ def shadow(
     svc: Services, served: ActiveModel, game_id: str | None = None, date: dt.date | None = None
 ) -> None:
     """Shadow the request just answered with `served`, if shadow mode is on (else nothing)."""
-    canary: Canary | None = svc.extra.get("canary")
-    if canary is not None and canary.shadow_on:
-        canary.shadow(svc, served, game_id=game_id, date=date)
+    if svc.canary.shadow_on:
+        svc.canary.shadow(svc, served, game_id=game_id, date=date)

@@ -1,37 +1,22 @@
-"""Online-tier settings from the environment (prefix `BULLPEN_`), one pydantic-settings class."""
+"""The web tier's own settings (prefix `BULLPEN_`): shedding, near-cache, rate limits, canary.
+
+Everything the API shares with the batch side (store, Redis, the API-key secret,
+the environment) is `bullpen.settings.Settings`; nothing here repeats it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from bullpen.settings import Settings as CoreSettings
-
-_CORE = CoreSettings.model_fields
 
 
 class OnlineSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BULLPEN_", extra="ignore")
 
-    database_url: str = Field(default=_CORE["database_url"].default)
     migrate_on_start: bool = True
-    redis_url: str = Field(default=_CORE["redis_url"].default)
-    redis_cluster: bool = Field(default=_CORE["redis_cluster"].default)
-    # Every Redis call is bounded: socket timeouts per attempt, a few retries with
-    # backoff, and an overall deadline; after a failure Redis is skipped for
-    # `redis_breaker_s` so a dead cache costs nothing per request.
-    redis_socket_timeout_s: float = 0.25
-    redis_connect_timeout_s: float = 0.25
-    redis_retries: int = 2
-    redis_deadline_s: float = 0.8
-    # Short, since one probe at a time tests a skipped Redis (half-open): a failed-over
-    # cluster shard is back in service within this of its replica's promotion.
-    redis_breaker_s: float = 0.25
-    # redis-py raises past max_connections; a blocking pool waits instead.
-    redis_max_connections: int = 256
     # Load shedding (online/shedding.py): 503 + Retry-After at once rather than a queue
     # when more requests are in the app than it completes in max_queue_s, or more than
     # max_in_flight (a backstop); bodies over max_body_bytes get 413.
@@ -42,17 +27,11 @@ class OnlineSettings(BaseSettings):
     # beyond a few only take the GIL from the event loop: with anyio's default of 40, at
     # 2x capacity even 503s waited seconds (tests/faults/test_faults_overload.py).
     threads: int = Field(default=4, ge=1, description="Thread-pool size per worker.")
-    cache_ttl_s: int = Field(default=_CORE["cache_ttl_s"].default, ge=1)
     near_cache_size: int = Field(default=8192, ge=0)
     near_cache_ttl_s: float = Field(default=5.0, ge=0)
     fast_path: bool = Field(default=True, description="Serve near-cache hits ahead of FastAPI.")
     lock_ms: int = Field(default=5000, ge=10, description="Single-flight lock lifetime.")
     pointer_poll_s: float = Field(default=5.0, gt=0, description="Safety-net pointer re-read.")
-    model_version: str | None = Field(default=None, description="Serve this if no pointer.")
-    api_key_secret: SecretStr = Field(
-        default=SecretStr("bullpen-dev-secret-change-me"),
-        description="HMAC secret for API keys; set it in every non-local deployment.",
-    )
     # Revocations reach every replica within this; each costs one store read per key per TTL.
     key_cache_ttl_s: float = Field(default=5.0, ge=0, description="Revocations lag this much.")
     rate_limit_per_s: float = Field(default=100.0, gt=0)
@@ -63,7 +42,7 @@ class OnlineSettings(BaseSettings):
     max_days_ahead: int = 400
     # Promotions (online/promotion.py, online/canary.py).
     pointer_repair: bool = Field(
-        default=True, description="Push the store's blue to Redis when a flip was cut short."
+        default=True, description="Push the store's choice to Redis when a flip was cut short."
     )
     canary_percent: float = Field(
         default=0.0, ge=0, le=100, description="Share of API keys served the warmed green model."

@@ -7,16 +7,20 @@ They are `async def` on purpose: FastAPI runs sync dependencies in a thread.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
 
-from bullpen.cache import ActiveModel
+from bullpen.cache.clients import sync_client
+from bullpen.cache.contract import ActiveModel
+from bullpen.settings import Settings
 from online.active import ActivePointer
 from online.auth import AuthError, Caller, KeyVerifier, extract_key
+from online.canary import Canary
 from online.config import OnlineSettings
 from online.metrics import Metrics
 from online.models import ModelCache
@@ -27,7 +31,8 @@ from online.service import PredictionService
 
 @dataclass
 class Services:
-    settings: OnlineSettings
+    settings: Settings  # what the API shares with the batch side
+    online: OnlineSettings  # the web tier's own knobs
     engine: Engine
     redis: SafeRedis
     pointer: ActivePointer
@@ -36,7 +41,23 @@ class Services:
     verifier: KeyVerifier
     limiter: RateLimiter
     metrics: Metrics
-    extra: dict[str, Any]
+    canary: Canary
+    _sync_redis: Any = field(default=None, repr=False)
+    _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def sync_redis(self) -> Any:
+        """The batch-style client (same configuration) for work run in a thread: the
+        pointer's owner (`bullpen.serving.active`) is synchronous. Built on first use."""
+        with self._sync_lock:
+            if self._sync_redis is None:
+                self._sync_redis = sync_client(self.settings.redis)
+            return self._sync_redis
+
+    def close_sync_redis(self) -> None:
+        with self._sync_lock:
+            if self._sync_redis is not None:
+                self._sync_redis.close()
+                self._sync_redis = None
 
 
 def services(request: Request) -> Services:
@@ -84,5 +105,4 @@ def active_model(svc: Services, caller: Caller | None = None) -> ActiveModel:
     active = svc.pointer.current
     if active is None:
         raise HTTPException(503, "no active model: nothing has been promoted yet")
-    canary = svc.extra.get("canary")
-    return canary.choose(active, caller) if canary is not None and canary.enabled else active
+    return svc.canary.choose(active, caller) if svc.canary.enabled else active

@@ -34,8 +34,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from bullpen import cache
-from bullpen.apikeys import scope_allows
+from bullpen.cache import contract as cache
+from bullpen.domain.apikeys import scope_allows
 from online.auth import Caller, extract_key
 from online.deps import Services
 
@@ -143,6 +143,6 @@ class FastPath:
             date = dt.date(*(int(part) for part in match.groups()))
         except ValueError:
             return None
-        settings = self.svc.settings
+        settings = self.svc.online
         latest = dt.date.today() + dt.timedelta(days=settings.max_days_ahead)
         return date if settings.min_date <= date <= latest else None

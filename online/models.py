@@ -1,13 +1,17 @@
-"""The models being served: registry lookups and deserialised WinModels, cached per version."""
+"""Models loaded for serving, cached per version, and resolving a requested model by name.
+
+Artifacts are immutable per version, so a loaded model never needs reloading.
+Which model serves by default is not decided here (`bullpen.serving.active`).
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from bullpen.cache import ActiveModel
-from bullpen.features import FEATURE_VERSION
-from bullpen.model import WinModel
-from bullpen.store import ModelEntry, get_model, list_models
+from bullpen.cache.contract import ActiveModel
+from bullpen.domain.model import WinModel
+from bullpen.serving.active import pointer_of
+from bullpen.store import get_model, list_models
 
 
 class ModelNotFound(LookupError):
@@ -15,8 +19,6 @@ class ModelNotFound(LookupError):
 
 
 class ModelCache:
-    """Artifacts are immutable per version, so a loaded model never needs reloading."""
-
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._models: dict[str, WinModel] = {}
@@ -41,20 +43,4 @@ class ModelCache:
         )
         if match is None:
             raise ModelNotFound(f"no model named or versioned {name_or_version!r}")
-        return ActiveModel(match.version, feature_version_of(match))
-
-
-def feature_version_of(entry: ModelEntry) -> str:
-    if entry.feature_version:
-        return entry.feature_version
-    return WinModel.from_bytes(entry.artifact).feature_version or FEATURE_VERSION
-
-
-def default_active(engine: Engine, version: str | None) -> ActiveModel | None:
-    """No pointer in Redis: the configured version, else the newest active (or production) one."""
-    entries = list_models(engine)
-    if version is not None:
-        entries = [e for e in entries if e.version == version]
-    else:
-        entries = [e for e in entries if e.status in ("active", "production")]
-    return ActiveModel(entries[0].version, feature_version_of(entries[0])) if entries else None
+        return pointer_of(match)

@@ -21,7 +21,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from bullpen.cache import rate_limit_key
+from bullpen.cache.contract import rate_limit_key
 from online.redis_client import SafeRedis
 
 LEASE_S = 1.0

@@ -1,9 +1,9 @@
-"""Redis for the online tier: single node or cluster, every call bounded in time.
+"""Redis on the request path: every call bounded in time, a failing Redis skipped.
 
-`SafeRedis` wraps the client so that a failing or slow Redis turns into
-"no value" within `redis_deadline_s` and then is skipped for `redis_breaker_s`
-(a small circuit breaker): the service keeps answering from the near-cache
-and the store, and never hangs on the cache.
+`SafeRedis` wraps the async client (`bullpen.cache.clients.async_client`) so that
+a failing or slow Redis turns into "no value" within `redis_deadline_s` and
+then is skipped for `redis_breaker_s` (a small circuit breaker): the service
+keeps answering from the near-cache and the store, and never hangs on the cache.
 """
 
 from __future__ import annotations
@@ -13,14 +13,8 @@ import logging
 import time
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
-from redis.asyncio.retry import Retry
-from redis.backoff import EqualJitterBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import NoScriptError, RedisClusterException, RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from online.config import OnlineSettings
 
 log = logging.getLogger(__name__)
 # RedisClusterException is not a RedisError ("cannot be connected" while re-discovering
@@ -32,41 +26,6 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
-
-def _retry(settings: OnlineSettings) -> Retry:
-    # Equal jitter: replicas that lost Redis together do not reconnect in lockstep.
-    return Retry(EqualJitterBackoff(cap=0.1, base=0.01), settings.redis_retries)
-
-
-def make_redis(settings: OnlineSettings) -> Redis | RedisCluster:
-    """A client for `redis_url`: a RedisCluster if `redis_cluster`, else a blocking pool."""
-    common: dict[str, Any] = {
-        "socket_timeout": settings.redis_socket_timeout_s,
-        "socket_connect_timeout": settings.redis_connect_timeout_s,
-        "retry": _retry(settings),
-        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
-    }
-    if settings.redis_cluster:
-        return RedisCluster.from_url(
-            settings.redis_url, max_connections=settings.redis_max_connections, **common
-        )
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url,
-        max_connections=settings.redis_max_connections,
-        timeout=settings.redis_deadline_s,
-        **common,
-    )
-    return Redis(connection_pool=pool)
-
-
-def make_pubsub_client(settings: OnlineSettings) -> Redis:
-    """A plain client for pub/sub: in a cluster PUBLISH reaches every node, so one node will do."""
-    return Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=settings.redis_connect_timeout_s,
-        retry=_retry(settings),
-    )
 
 
 class SafeRedis:

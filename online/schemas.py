@@ -1,7 +1,7 @@
 """Request and response models: they document the API (OpenAPI) and validate input.
 
 Cache hits bypass response serialisation (the stored bytes already have this
-shape, see `bullpen.cache`); the models still describe them for clients.
+shape, see `bullpen.cache.contract`); the models still describe them for clients.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from bullpen.odds import check_american
+from bullpen.domain.odds import check_american
 
 GAME_ID_PATTERN = r"^[A-Z]{3}\d{8}[0-3]$"
 GameIdField = Annotated[

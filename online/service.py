@@ -2,14 +2,15 @@
 
 Hits return the stored bytes untouched. A miss takes a short Redis lock
 (SET NX PX) so that across replicas one computes and the others wait for the
-value; within a process, concurrent misses share one future.
+value; within a process, concurrent misses share one future. What a miss
+computes is the core's policy (`bullpen.serving.predictions`), the same rows
+warming writes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,9 +18,9 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from bullpen import cache
-from bullpen.cache import ActiveModel
-from online import lookup
+from bullpen.cache import contract as cache
+from bullpen.cache.contract import ActiveModel
+from bullpen.serving.predictions import row_for_game, rows_for
 from online.metrics import Metrics
 from online.models import ModelCache
 from online.nearcache import NearCache
@@ -27,10 +28,6 @@ from online.redis_client import SafeRedis
 
 LOCK_POLL_S = 0.02
 EMPTY_DAY_TTL_S = 60  # an empty slate may just not be warmed yet
-
-
-class NoActiveModel(RuntimeError):
-    pass
 
 
 class PredictionService:
@@ -138,16 +135,12 @@ class PredictionService:
 
     def _compute_game(self, active: ActiveModel, game_id: str) -> dict[str, Any]:
         model = self.models.load(active.model_version)
-        row = lookup.game_row(
-            self.engine, model, active.model_version, active.feature_version, game_id
-        )
+        row = row_for_game(self.engine, model, active, game_id)
         return cache.prediction_body(row, active.model_version, active.feature_version, cached=True)
 
     def _compute_day(self, active: ActiveModel, date: dt.date) -> dict[str, Any]:
         model = self.models.load(active.model_version)
-        rows = lookup.day_rows(
-            self.engine, model, active.model_version, active.feature_version, date
-        )
+        rows = rows_for(self.engine, model, active, on=date).rows
         games = [
             cache.prediction_body(r, active.model_version, active.feature_version, cached=True)
             for r in rows
@@ -162,8 +155,3 @@ def _uncached(body: dict[str, Any]) -> dict[str, Any]:
     if "games" in body:
         return {**body, "games": [{**g, "cached": False} for g in body["games"]], "cached": False}
     return {**body, "cached": False}
-
-
-def p_home_of(body: bytes) -> tuple[float, dict[str, Any]]:
-    data = json.loads(body)
-    return float(data["p_home"]), data

@@ -5,24 +5,31 @@ Load it with `dagster dev -w workspace.yaml` (or `-m orchestration.definitions`)
 
 from __future__ import annotations
 
-from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
+from dagster import (
+    Definitions,
+    load_asset_checks_from_package_module,
+    load_assets_from_package_module,
+)
 
-from assets import backtest, cache, checks, features, ingestion, modeling, serving
+import assets.features
+import assets.ingestion
+import assets.modeling
+import assets.serving
+from assets.resources import GameLogSource, RedisResource, StoreResource
 from orchestration.jobs import batch_job, daily_predictions_job, promotion_job
-from orchestration.resources import GameLogSource, RedisResource, StoreResource
 from orchestration.schedules import daily_predictions_schedule
 from orchestration.sensors import promotion_sensor
 
 defs = Definitions(
-    # What gets materialized, in the data's order; group names are the UI's groups.
+    # What gets materialized, in the data's order; each folder of `assets/` is a UI group.
     assets=[
-        *load_assets_from_modules([ingestion], group_name="ingestion"),
-        *load_assets_from_modules([features], group_name="features"),
-        *load_assets_from_modules([modeling, backtest], group_name="modeling"),
-        *load_assets_from_modules([serving, cache], group_name="serving"),
+        *load_assets_from_package_module(assets.ingestion, group_name="ingestion"),
+        *load_assets_from_package_module(assets.features, group_name="features"),
+        *load_assets_from_package_module(assets.modeling, group_name="modeling"),
+        *load_assets_from_package_module(assets.serving, group_name="serving"),
     ],
     # The gate a candidate passes before promotion (blocking: a failure stops the backtest).
-    asset_checks=load_asset_checks_from_modules([checks]),
+    asset_checks=load_asset_checks_from_package_module(assets.modeling),
     # What the assets talk to; defaults from BULLPEN_* environment variables.
     resources={
         "store": StoreResource(),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dagster import AssetSelection, PartitionedConfig, define_asset_job, job
 
-from assets.promotion import promote_green, warm_green
-from assets.serving import daily_partitions
+from assets.promotion.ops import promote_green, warm_green
+from assets.serving.partitions import daily_partitions
 
 BATCH_GROUPS = ("ingestion", "features", "modeling")
 SERVING_GROUP = "serving"

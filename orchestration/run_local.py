@@ -33,10 +33,10 @@ from dagster import (
     execute_job,
 )
 
+from assets.resources import StoreResource
 from bullpen.settings import PROJECT_ROOT
 from bullpen.store import read_games
 from orchestration.jobs import date_tags
-from orchestration.resources import StoreResource
 
 DEFAULT_DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
 

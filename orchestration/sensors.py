@@ -1,20 +1,19 @@
-"""Sensors: the promotion gate, deciding from asset-check *evaluations* (not run status).
+"""Sensors: when something happens by itself. They decide; jobs and the core do the work.
 
-No Dagster decorator reacts to check results, and a failed check does not fail
-a run unless it is blocking; so a plain sensor reads the latest evaluation of
-each of the candidate's checks from the event log, and the promotion is a
-separate job it launches (blocking does not reach across runs).
+`promotion_sensor` fires when every check of the newest `candidate_model`
+materialization has an evaluation (`orchestration.check_results`), and hands
+the verdict to the model's lifecycle (`bullpen.serving.lifecycle.settle_checks`:
+reject on a failure, mark checked on a pass). It launches `promotion_job` only
+when that says to promote.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dagster import (
     AssetCheckKey,
     AssetKey,
-    DagsterInstance,
     DefaultSensorStatus,
     JobDefinition,
     RunRequest,
@@ -24,73 +23,16 @@ from dagster import (
     SkipReason,
     sensor,
 )
-
-# Not re-exported by `dagster`; the status of the records the event log returns.
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from sqlalchemy import Engine
 
-from assets.checks import CANDIDATE, CHECK_NAMES
-from bullpen.promotion import REJECTABLE, SERVING, Status, active_version, reject, transition
-from bullpen.store import get_model
+from assets.modeling.checks import CANDIDATE, CHECK_NAMES
+from assets.resources import StoreResource
+from bullpen.serving.active import promoted_version
+from bullpen.serving.lifecycle import settle_checks
+from orchestration.check_results import Outcome, check_outcomes
 from orchestration.jobs import promotion_job
-from orchestration.resources import StoreResource
 
 VERSION_TAG = "bullpen/model_version"
-DONE = {AssetCheckExecutionRecordStatus.SUCCEEDED, AssetCheckExecutionRecordStatus.FAILED}
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One check's verdict on one materialization of the candidate."""
-
-    check: str
-    state: str  # passed | failed | pending | errored
-    reasons: str = ""
-    record_id: int = 0
-
-
-def check_outcomes(
-    instance: DagsterInstance,
-    keys: Sequence[AssetCheckKey],
-    storage_id: int,
-    run_id: str,
-    timestamp: float,
-) -> list[Outcome]:
-    """The latest evaluation of each check, as it concerns materialization `storage_id`
-    (made by run `run_id` at `timestamp`).
-
-    An evaluation of an older materialization counts as pending (the checks of
-    this one have not run yet); a check planned in a run that ended without
-    evaluating it (the step raised) is `errored`.
-    """
-    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(list(keys))
-    outcomes = []
-    for key in keys:
-        record = records.get(key)
-        if record is None:
-            outcomes.append(Outcome(key.name, "pending"))
-            continue
-        if record.status in DONE and record.event is not None:
-            evaluation = record.event.dagster_event.asset_check_evaluation_data  # type: ignore[union-attr]
-            target = evaluation.target_materialization_data
-            if target is None or target.storage_id != storage_id:
-                outcomes.append(Outcome(key.name, "pending"))
-            elif evaluation.passed:
-                outcomes.append(Outcome(key.name, "passed", record_id=record.id))
-            else:
-                meta = evaluation.metadata.get("reasons")
-                reasons = str(meta.value) if meta is not None else evaluation.description or ""
-                outcomes.append(Outcome(key.name, "failed", reasons, record.id))
-            continue
-        # Planned only: errored if its run is over and it was meant for this materialization.
-        run = instance.get_run_by_id(record.run_id)
-        ours = record.run_id == run_id or record.create_timestamp >= timestamp
-        if ours and run is not None and run.is_finished:
-            reason = f"did not complete in run {run.run_id}"
-            outcomes.append(Outcome(key.name, "errored", reason, record.id))
-        else:
-            outcomes.append(Outcome(key.name, "pending"))
-    return outcomes
 
 
 def build_promotion_sensor(
@@ -153,34 +95,19 @@ def build_promotion_sensor(
         outcomes: list[Outcome],
         decision: str,
     ) -> SensorResult:
-        entry = get_model(engine, version)
-        if entry is None:
-            return SensorResult(skip_reason=f"{version} is not in the registry", cursor=decision)
-        blue = active_version(engine) or "none"
-        failed = [o for o in outcomes if o.state == "failed"]
+        blue = promoted_version(engine) or "none"
         errored = [o for o in outcomes if o.state == "errored"]
-        if failed:
-            reasons = [f"{o.check}: {o.reasons}" for o in failed]
-            if entry.status in REJECTABLE:
-                reject(engine, version, actor, reasons)
-            if entry.status in SERVING or entry.status == Status.RETIRED:
-                # It has served: rejecting is an operator's call (bullpen rollback).
-                verdict = f"{version} ({entry.status}) failed its checks"
-            else:
-                verdict = f"{version} rejected"
-            note = f"{verdict} — {'; '.join(reasons)}. Blue {blue} stays active."
-            context.log.info(note)
-            return SensorResult(skip_reason=note, cursor=decision)
-        if errored:
+        failures = [f"{o.check}: {o.reasons}" for o in outcomes if o.state == "failed"]
+        if errored and not failures:
             names = ", ".join(f"{o.check} ({o.reasons})" for o in errored)
             skip = f"{version}: checks {names}; re-run them. Blue {blue} stays."
             return SensorResult(skip_reason=skip, cursor=decision)
-        if entry.status == Status.REJECTED or entry.status in SERVING:
-            skip = f"{version} passed its checks but is {entry.status}: nothing to promote"
-            return SensorResult(skip_reason=skip, cursor=decision)
-        if entry.status == Status.TRAINED:  # the checks' own bookkeeping did not get there
-            transition(engine, version, Status.CHECKED, actor, "all checks passed")
-        context.log.info(f"{version}: all checks passed; requesting {job.name}")
+        verdict = settle_checks(engine, version, failures, actor)
+        if not verdict.promote:
+            note = f"{verdict.note}. Blue {blue} stays active." if failures else verdict.note
+            context.log.info(note)
+            return SensorResult(skip_reason=note, cursor=decision)
+        context.log.info(f"{verdict.note}; requesting {job.name}")
         return SensorResult(
             run_requests=[
                 RunRequest(

@@ -1,18 +1,3 @@
-"""Fixtures shared by every test package: where the real game logs are."""
+"""Every test package's shared fixtures come from `tests.support.fixtures` (a plugin)."""
 
-from __future__ import annotations
-
-from pathlib import Path
-
-import pytest
-
-from bullpen.settings import Settings
-
-GAMELOGS = Settings().gamelogs_dir
-
-
-@pytest.fixture(scope="session")
-def gamelogs_dir() -> Path:
-    if not GAMELOGS.is_dir():
-        pytest.skip(f"real game logs not found at {GAMELOGS}")
-    return GAMELOGS
+pytest_plugins = ["tests.support.fixtures"]

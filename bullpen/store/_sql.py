@@ -25,11 +25,12 @@ def upsert(
     table: Table,
     rows: Sequence[Mapping[str, Any]],
     keys: Sequence[str],
+    keep: Sequence[str] = (),
 ) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE every other given column, as one executemany.
 
-    Both supported dialects spell this the same way, but through their own
-    `insert` constructs.
+    Columns in `keep` are inserted but never overwritten. Both supported dialects spell
+    this the same way, but through their own `insert` constructs.
     """
     if not rows:
         return
@@ -41,7 +42,9 @@ def upsert(
     else:  # pragma: no cover - guarded so a new backend fails loudly, not silently
         raise NotImplementedError(f"upsert is not implemented for {dialect!r}")
     stmt = insert(table)
-    updates = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
+    updates = {
+        name: stmt.excluded[name] for name in rows[0] if name not in keys and name not in keep
+    }
     conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
 
 

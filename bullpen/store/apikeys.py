@@ -1,6 +1,6 @@
 """The `api_keys` table and the functions that create, look up and revoke keys.
 
-Only the HMAC of a key is stored (`bullpen.apikeys.hash_key`); `create_key`
+Only the HMAC of a key is stored (`bullpen.domain.apikeys.hash_key`); `create_key`
 returns the plain key once.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Integer, String, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bullpen.apikeys import SCOPES, generate_key, hash_key, visible_prefix
+from bullpen.domain.apikeys import SCOPES, generate_key, hash_key, visible_prefix
 from bullpen.store._sql import as_utc
 from bullpen.store.schema import Base, Timestamp, utcnow
 

@@ -37,9 +37,9 @@ def normalize_url(url: str | URL) -> URL:
 def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
     """Create an engine for `url` (default: `BULLPEN_DATABASE_URL` / settings)."""
     if url is None:
-        from bullpen.settings import get_settings
+        from bullpen.settings import StoreSettings
 
-        url = get_settings().database_url
+        url = StoreSettings().database_url
     parsed = normalize_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":

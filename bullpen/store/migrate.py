@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     if args:
         url = args[0]
     else:
-        from bullpen.settings import get_settings
+        from bullpen.settings import StoreSettings
 
-        url = get_settings().database_url
+        url = StoreSettings().database_url
     upgrade(url)

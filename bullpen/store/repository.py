@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
-from bullpen.gamelogs import GAME_COLUMNS, GameRecord, ParseResult
+from bullpen.domain.gamelogs import GAME_COLUMNS, GameRecord, ParseResult
 from bullpen.store._sql import (
     as_date,
     as_utc,
@@ -42,6 +42,8 @@ from bullpen.store.schema import (
 CHUNK_SIZE = 1000
 
 GAME_FRAME_COLUMNS: tuple[str, ...] = tuple(c for c in GAME_COLUMNS if c != "source_line")
+# What `register_model` inserts; every later status change is audited (serving.lifecycle).
+NEW_STATUS = "trained"
 PREDICTION_COLUMNS = (
     "game_id",
     "date",
@@ -50,6 +52,21 @@ PREDICTION_COLUMNS = (
     "p_home",
     "model_version",
     "feature_version",
+)
+
+
+ROW_COLUMNS = ("game_id", "date", "home", "away", "p_home", "computed_at")
+# The one-game reads of the API's miss path, built once: composing a statement per
+# request cost more than running it.
+_PREDICTION_OF_GAME = select(*(predictions.c[name] for name in ROW_COLUMNS)).where(
+    predictions.c.model_version == bindparam("v"), predictions.c.game_id == bindparam("g")
+)
+_TEAMS_OF_GAME = select(games.c.game_id, games.c.home, games.c.away).where(
+    games.c.game_id == bindparam("g")
+)
+_FEATURES_OF_GAME = select(features.c.date, features.c["values"]).where(
+    features.c.feature_version == bindparam("feature_version"),
+    features.c.game_id == bindparam("game_id"),
 )
 
 
@@ -79,7 +96,7 @@ class ModelEntry:
     metrics: dict[str, Any]
     params: dict[str, Any]
     artifact: bytes
-    status: str = "trained"
+    status: str = "trained"  # NEW_STATUS; read back from the store, never written through here
     created_at: dt.datetime | None = None  # set to now by `register_model` when None
 
 
@@ -251,15 +268,7 @@ def read_features(
     if on is not None:
         stmt = stmt.where(features.c.date == as_date(on))
     with engine.connect() as conn:
-        if game_ids is None:
-            rows = list(conn.execute(stmt))
-        else:
-            ids = sorted(set(game_ids))
-            rows = [
-                row
-                for chunk in chunks(ids, CHUNK_SIZE)
-                for row in conn.execute(stmt.where(features.c.game_id.in_(chunk)))
-            ]
+        rows = _rows_of_games(conn, stmt, features.c.game_id, game_ids)
     names = list(dict.fromkeys(name for row in rows for name in row.values))
     frame = pd.DataFrame.from_records(
         [{"game_id": row.game_id, "date": row.date, **row.values} for row in rows],
@@ -277,11 +286,9 @@ def read_feature_row(engine: Engine, feature_version: str, game_id: str) -> dict
     the order they were written) without building a DataFrame: the online miss path
     scores one game, and pandas cost ~85 % of that.
     """
-    stmt = select(features.c.date, features.c["values"]).where(
-        features.c.feature_version == feature_version, features.c.game_id == game_id
-    )
+    params = {"feature_version": feature_version, "game_id": game_id}
     with engine.connect() as conn:
-        row = conn.execute(stmt).first()
+        row = conn.execute(_FEATURES_OF_GAME, params).first()
     if row is None:
         return None
     values = {
@@ -296,8 +303,15 @@ def read_feature_row(engine: Engine, feature_version: str, game_id: str) -> dict
 def register_model(engine: Engine, entry: ModelEntry) -> ModelEntry:
     """Insert or replace the registry entry of `entry.version`; returns it as stored.
 
-    Replacing (rather than refusing) keeps re-runs of a training step idempotent.
+    Replacing (rather than refusing) keeps re-runs of a training step idempotent. A new
+    model is `trained`; a replaced one keeps its status, which only the audited
+    lifecycle (`bullpen.serving.lifecycle`) changes.
     """
+    if entry.status != NEW_STATUS:
+        raise ValueError(
+            f"{entry.version}: a model is registered as {NEW_STATUS!r}, not {entry.status!r}; "
+            "status changes go through bullpen.serving.lifecycle (audited)"
+        )
     created_at = as_utc(entry.created_at) if entry.created_at else utcnow()
     row = {
         "version": entry.version,
@@ -311,11 +325,13 @@ def register_model(engine: Engine, entry: ModelEntry) -> ModelEntry:
         "metrics": dict(entry.metrics),
         "params": dict(entry.params),
         "artifact": bytes(entry.artifact),
-        "status": entry.status,
     }
     with engine.begin() as conn:
-        upsert(conn, models, [row], ["version"])
-    return ModelEntry(**{**row, "created_at": created_at})
+        upsert(conn, models, [row | {"status": NEW_STATUS}], ["version"], keep=["status"])
+        status = conn.execute(
+            select(models.c.status).where(models.c.version == entry.version)
+        ).scalar_one()
+    return ModelEntry(**{**row, "created_at": created_at, "status": status})
 
 
 def get_model(engine: Engine, version: str) -> ModelEntry | None:
@@ -331,14 +347,19 @@ def list_models(engine: Engine) -> list[ModelEntry]:
         return [_model_entry(row) for row in conn.execute(stmt).mappings()]
 
 
-def set_model_status(engine: Engine, version: str, status: str) -> None:
-    """Set a model's status (e.g. 'trained' → 'production'); LookupError if unknown."""
+def merge_model_metrics(engine: Engine, version: str, metrics: dict[str, Any]) -> None:
+    """Merge `metrics` into a model's metrics; LookupError if there is no such model.
+
+    The row is locked first (as `serving.lifecycle` does), so check results written
+    at the same moment by another process are kept, not overwritten.
+    """
+    where = models.c.version == version
     with engine.begin() as conn:
-        result = conn.execute(
-            update(models).where(models.c.version == version).values(status=status)
-        )
-        if result.rowcount == 0:
+        conn.execute(update(models).where(where).values(metrics=models.c.metrics))
+        current = conn.execute(select(models.c.metrics).where(where)).scalar_one_or_none()
+        if current is None:
             raise LookupError(f"no model with version {version!r}")
+        conn.execute(update(models).where(where).values(metrics={**current, **metrics}))
 
 
 def _model_entry(row: Any) -> ModelEntry:
@@ -352,15 +373,14 @@ def _model_entry(row: Any) -> ModelEntry:
 
 
 def write_predictions(engine: Engine, frame: pd.DataFrame) -> int:
-    """Upsert predictions by (game_id, model_version). `feature_version` may be absent/NA."""
+    """Upsert predictions by (game_id, model_version). `feature_version` may be absent/NA;
+    `computed_at`, when given, is kept (the time the number was computed), else now."""
     require_columns(frame, [c for c in PREDICTION_COLUMNS if c != "feature_version"], "predictions")
     require_unique(frame, ["game_id", "model_version"], "predictions")
-    feature_versions = (
-        frame["feature_version"]
-        if "feature_version" in frame.columns
-        else pd.Series([None] * len(frame), index=frame.index)
-    )
     now = utcnow()
+    feature_versions = _column_or(frame, "feature_version", None)
+    computed = [now if pd.isna(t) else as_utc(pd.Timestamp(t).to_pydatetime())
+                for t in _column_or(frame, "computed_at", None)]  # fmt: skip
     rows = [
         {
             "game_id": str(game_id),
@@ -370,9 +390,9 @@ def write_predictions(engine: Engine, frame: pd.DataFrame) -> int:
             "p_home": float(p_home),
             "model_version": str(model_version),
             "feature_version": None if pd.isna(feature_version) else str(feature_version),
-            "computed_at": now,
+            "computed_at": computed_at,
         }
-        for game_id, date, home, away, p_home, model_version, feature_version in zip(
+        for game_id, date, home, away, p_home, model_version, feature_version, computed_at in zip(
             frame["game_id"],
             column_dates(frame["date"]),
             frame["home"],
@@ -380,6 +400,7 @@ def write_predictions(engine: Engine, frame: pd.DataFrame) -> int:
             frame["p_home"],
             frame["model_version"],
             feature_versions,
+            computed,
             strict=True,
         )
     ]
@@ -387,6 +408,12 @@ def write_predictions(engine: Engine, frame: pd.DataFrame) -> int:
         for chunk in chunks(rows, CHUNK_SIZE):
             upsert(conn, predictions, chunk, ["game_id", "model_version"])
     return len(rows)
+
+
+def _column_or(frame: pd.DataFrame, name: str, default: Any) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([default] * len(frame), index=frame.index, dtype=object)
 
 
 def read_predictions(
@@ -402,3 +429,57 @@ def read_predictions(
     with engine.connect() as conn:
         frame = pd.read_sql(stmt, conn)
     return typed_frame(frame, predictions)
+
+
+def read_prediction_rows(
+    engine: Engine,
+    model_version: str,
+    game_ids: Iterable[str] | None = None,
+    on: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """One model's stored predictions as plain dicts (`ROW_COLUMNS`), no pandas.
+
+    The online miss path reads one game at a time; building a DataFrame would cost
+    more than the query.
+    """
+    ids = None if game_ids is None else sorted(set(game_ids))
+    with engine.connect() as conn:
+        if ids is not None and len(ids) == 1 and on is None:  # the miss path: prebuilt
+            rows = list(conn.execute(_PREDICTION_OF_GAME, {"v": model_version, "g": ids[0]}))
+        else:
+            stmt = select(*(predictions.c[name] for name in ROW_COLUMNS)).where(
+                predictions.c.model_version == model_version
+            )
+            if on is not None:
+                stmt = stmt.where(predictions.c.date == as_date(on))
+            rows = _rows_of_games(conn, stmt, predictions.c.game_id, ids)
+    return [dict(row._mapping) | {"computed_at": as_utc(row.computed_at)} for row in rows]
+
+
+def read_teams(
+    engine: Engine, game_ids: Iterable[str] | None = None, on: dt.date | None = None
+) -> dict[str, tuple[str, str]]:
+    """game_id → (home, away) for stored games, by ids or by date."""
+    ids = None if game_ids is None else sorted(set(game_ids))
+    with engine.connect() as conn:
+        if ids is not None and len(ids) == 1 and on is None:  # the miss path: prebuilt
+            rows = list(conn.execute(_TEAMS_OF_GAME, {"g": ids[0]}))
+        else:
+            stmt = select(games.c.game_id, games.c.home, games.c.away)
+            if on is not None:
+                stmt = stmt.where(games.c.date == as_date(on))
+            rows = _rows_of_games(conn, stmt, games.c.game_id, ids)
+    return {row.game_id: (row.home, row.away) for row in rows}
+
+
+def _rows_of_games(
+    conn: Connection, stmt: Any, column: Any, game_ids: Iterable[str] | None
+) -> list[Any]:
+    """`stmt`'s rows, limited to `game_ids` (None: all), in batches the drivers accept."""
+    if game_ids is None:
+        return list(conn.execute(stmt))
+    return [
+        row
+        for chunk in chunks(sorted(set(game_ids)), CHUNK_SIZE)
+        for row in conn.execute(stmt.where(column.in_(chunk)))
+    ]

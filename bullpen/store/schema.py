@@ -51,7 +51,7 @@ class Base(DeclarativeBase):
 
 
 class Game(Base):
-    """One row per `bullpen.gamelogs.GameRecord`, plus where and when it was loaded."""
+    """One row per `bullpen.domain.gamelogs.GameRecord`, plus where and when it was loaded."""
 
     __tablename__ = "games"
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from online.lookup import GameNotFound, PredictionUnavailable
+from bullpen.serving.predictions import GameNotFound, PredictionUnavailable
 from online.models import ModelNotFound
 
 T = TypeVar("T")

@@ -9,11 +9,11 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from bullpen.promotion import TransitionError
+from bullpen.serving import active
+from bullpen.serving.lifecycle import TransitionError
 from bullpen.store.apikeys import list_keys
 from online.auth import Caller
 from online.deps import AdminCaller, Services
-from online.promotion import rollback_now
 from online.schemas import KeyOut, errors
 
 router = APIRouter(tags=["admin"])
@@ -53,11 +53,20 @@ async def rollback(
     svc: Services = request.app.state.services
     body = body or RollbackIn()
     actor = f"api:{caller.name}"
+    ttl = svc.settings.redis.cache_ttl_s
     try:
-        result = await run_in_threadpool(
-            rollback_now, svc, actor, body.reason, body.as_of, body.days
-        )
+        flip = await run_in_threadpool(
+            active.rollback, svc.engine, svc.sync_redis(), actor, ttl, body.reason, body.as_of,
+            body.days,
+        )  # fmt: skip
     except (LookupError, TransitionError) as exc:
         raise HTTPException(409, str(exc)) from None
     await svc.pointer.refresh()  # this replica now; the others on the published message
-    return RollbackOut(**result)
+    return RollbackOut(
+        active=flip.active,
+        previous=flip.previous,
+        changed=flip.changed,
+        warmed_days=[d.isoformat() for d in flip.warmed_days],
+        keys_expected=flip.warmed.expected if flip.warmed else 0,
+        keys_present=flip.warmed.present if flip.warmed else 0,
+    )

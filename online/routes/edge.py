@@ -6,7 +6,7 @@ import json
 
 from fastapi import APIRouter, HTTPException, Request
 
-from bullpen.odds import OddsError, american_to_decimal, check_decimal, two_way_edge
+from bullpen.domain.odds import OddsError, american_to_decimal, check_decimal, two_way_edge
 from online.auth import Caller
 from online.deps import ReadCaller, Services, active_model
 from online.routes._common import guarded

@@ -29,7 +29,7 @@ async def games_of_day(
     caller: Caller = ReadCaller,
 ) -> Response:
     svc: Services = request.app.state.services
-    settings = svc.settings
+    settings = svc.online
     latest = dt.date.today() + dt.timedelta(days=settings.max_days_ahead)
     if not settings.min_date <= date <= latest:
         # 404, not 422: the request is well formed, there is just no slate for that date.

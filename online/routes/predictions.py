@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from bullpen import cache
+from bullpen.cache import contract as cache
 from online.auth import Caller
 from online.canary import shadow
 from online.deps import ReadCaller, Services, active_model

@@ -1,32 +1,19 @@
-"""`bullpen capacity`: prints its table, writes its PNG."""
+"""`bullpen-capacity`: prints its table, writes its PNG."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import typer
 from typer.testing import CliRunner
 
-from bullpen.cli_capacity import capacity, capacity_app
+from capacity.cli import app
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _root_with_capacity() -> typer.Typer:
-    """The way the main `bullpen` app registers it."""
-    root = typer.Typer()
-
-    @root.callback()
-    def _root() -> None:
-        pass
-
-    root.add_typer(capacity_app, name="capacity")
-    return root
-
-
 def test_prints_the_table_and_writes_the_png(tmp_path: Path) -> None:
     out = tmp_path / "plots" / "capacity.png"
-    result = CliRunner().invoke(_root_with_capacity(), ["capacity", "--out", str(out)])
+    result = CliRunner().invoke(app, ["--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(PNG_MAGIC)
     text = result.output
@@ -43,9 +30,7 @@ def test_prints_the_table_and_writes_the_png(tmp_path: Path) -> None:
 
 def test_measured_throughput_changes_the_plan(tmp_path: Path) -> None:
     out = tmp_path / "c.png"
-    result = CliRunner().invoke(
-        capacity_app, ["--throughput", "250", "--startup", "90", "--out", str(out)]
-    )
+    result = CliRunner().invoke(app, ["--throughput", "250", "--startup", "90", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "placeholder" not in result.output
     # 5,000 req/s at 70% of 250 req/s per pod.
@@ -56,27 +41,13 @@ def test_measured_throughput_changes_the_plan(tmp_path: Path) -> None:
 
 
 def test_help_says_the_default_throughput_is_a_placeholder() -> None:
-    result = CliRunner().invoke(capacity_app, ["--help"], terminal_width=200)
+    result = CliRunner().invoke(app, ["--help"], terminal_width=200)
     assert result.exit_code == 0
     assert "PLACEHOLDER" in result.output
 
 
 def test_missing_manifest_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        capacity_app, ["--hpa", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "c.png")]
+        app, ["--hpa", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "c.png")]
     )
     assert result.exit_code == 2
-
-
-def test_also_registers_as_a_plain_command(tmp_path: Path) -> None:
-    root = typer.Typer()
-    root.command(name="capacity")(capacity)
-
-    @root.command()
-    def other() -> None:
-        pass
-
-    out = tmp_path / "c.png"
-    result = CliRunner().invoke(root, ["capacity", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert out.is_file()

@@ -8,7 +8,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from bullpen.capacity import (
+from capacity.simulate import (
     DEFAULT_HPA,
     HPA_MANIFEST,
     Autoscaler,

@@ -1,4 +1,4 @@
-"""Fixtures of the fault suite: real 2022 data (from tests/online), private servers, the table.
+"""Fixtures of the fault suite: the real 2022 sample, private servers, the fault table.
 
 Every fault test appends a `FaultRow`; `pytest_terminal_summary` prints them as one table
 at the end of the session (`pytest -m faults -s` is not needed: it is part of the summary).
@@ -16,17 +16,10 @@ from typing import Any
 import pytest
 import redis
 
-from tests.faults.tools import (
-    FAULT_ROWS,
-    FaultRow,
-    PostgresCluster,
-    RedisNode,
-    WarmNode,
-    format_table,
-    prediction_rows,
-    warm_all,
-)
-from tests.online.conftest import features2022, logs2022, sqlite_store  # noqa: F401 - fixtures
+from bench.loopback import RedisNode
+from tests.support.data import StoreData, WarmNode, prediction_rows, warm_all
+from tests.support.faults import FAULT_ROWS, FaultRow, format_table
+from tests.support.postgres import PostgresCluster
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -59,16 +52,13 @@ def redis_node(tmp_path: Path) -> Iterator[RedisNode]:
 
 @pytest.fixture
 def warm(
-    redis_node: RedisNode,
-    logs2022: Any,  # noqa: F811 - the imported fixture
-    features2022: Any,  # noqa: F811
+    redis_node: RedisNode, logs2022: Any, features2022: Any, sqlite_store: StoreData
 ) -> Iterator[WarmNode]:
-    """`redis_node` with every game and slate of the 2022 sample warmed and pointed at."""
+    """`redis_node` with every game and slate of the 2022 sample warmed, its model served."""
     client = redis.Redis.from_url(redis_node.url, socket_timeout=2)
     try:
-        yield WarmNode(
-            redis_node, client, warm_all(client, prediction_rows(logs2022, features2022))
-        )
+        rows = prediction_rows(logs2022, features2022)
+        yield WarmNode(redis_node, client, warm_all(client, rows, sqlite_store.url))
     finally:
         client.close()
 

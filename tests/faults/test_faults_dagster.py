@@ -20,13 +20,14 @@ from dagster import materialize
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from assets.ingestion import gamelog_files, games
+from assets.ingestion.gamelogs import gamelog_files, games
+from assets.resources import GameLogSource, StoreResource
 from bullpen.settings import PROJECT_ROOT
 from bullpen.store import make_engine
 from bullpen.store.schema import games as games_table
 from bullpen.store.schema import ingested_files, quarantine
-from orchestration.resources import GameLogSource, StoreResource
-from tests.faults.tools import FaultRow, PostgresCluster
+from tests.support.faults import FaultRow
+from tests.support.postgres import PostgresCluster
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 SEASONS = "2000-2023"
@@ -35,8 +36,8 @@ KILL_AFTER_FILES = 3
 RUN = """
 import sys
 from dagster import materialize
-from assets.ingestion import gamelog_files, games
-from orchestration.resources import GameLogSource, StoreResource
+from assets.ingestion.gamelogs import gamelog_files, games
+from assets.resources import GameLogSource, StoreResource
 
 result = materialize(
     [gamelog_files, games],

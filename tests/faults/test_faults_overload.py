@@ -15,19 +15,12 @@ import json
 
 import pytest
 
+from bench.loopback import uvicorn
 from online.config import OnlineSettings
-from tests.faults.test_faults_redis import new_key
-from tests.faults.tools import (
-    FaultRow,
-    OpenLoopResult,
-    RawClient,
-    WarmNode,
-    app_env,
-    closed_loop,
-    open_loop,
-    uvicorn_server,
-)
-from tests.online.conftest import SECRET, StoreData
+from tests.support.apps import app_env, new_key
+from tests.support.data import SECRET, StoreData, WarmNode
+from tests.support.faults import FaultRow
+from tests.support.load import OpenLoopResult, RawClient, closed_loop, open_loop
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 DURATION = 4.0
@@ -68,19 +61,19 @@ def test_overload_is_shed_fast(
     sqlite_store: StoreData,
     fault_rows: list[FaultRow],
 ) -> None:
-    key = new_key(sqlite_store, "faults-overload")
+    key = new_key(sqlite_store.url, "faults-overload")[0]
     game_id = sqlite_store.game_ids[0]
     body = json.dumps({"game_id": game_id, "model_name": "elo"}).encode()
     raw = RawClient.build(
         "POST", "/api/v1/predict", {"X-API-Key": key, "Content-Type": "application/json"}, body
     )
     env = app_env(sqlite_store.url, warm.node.url, SECRET)
-    with uvicorn_server(env) as url:
+    with uvicorn("online.app:app", env) as url:
         capacity, shed = overload(url, raw, None)
     label = f"overload 2x, shedding past a {OnlineSettings().max_queue_s:g} s queue"
     fault_rows.append(row(label, capacity, shed))
     unshed = {**env, "BULLPEN_MAX_IN_FLIGHT": "0", "BULLPEN_MAX_QUEUE_S": "0"}
-    with uvicorn_server(unshed) as url:
+    with uvicorn("online.app:app", unshed) as url:
         _, queued = overload(url, raw, shed.offered_rps)
     fault_rows.append(row("overload 2x, no shedding", capacity, queued))
 

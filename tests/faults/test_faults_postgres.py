@@ -18,27 +18,15 @@ import pytest
 from dagster import materialize
 from sqlalchemy import create_engine, text
 
-from assets.ingestion import gamelog_files, games
-from bullpen.ingest import read_gamelogs
+from assets.ingestion.gamelogs import gamelog_files, games
+from assets.resources import GameLogSource, StoreResource
+from bullpen.sources.parsed import read_gamelogs
 from bullpen.store import count_games, make_engine
-from online.app import create_app
-from orchestration.resources import GameLogSource, StoreResource
-from tests.faults.test_faults_redis import (
-    lost_keys,
-    new_key,
-    prediction_request,
-    settings_for,
-    summary,
-)
-from tests.faults.tools import (
-    FaultRow,
-    LoadReport,
-    PostgresCluster,
-    WarmNode,
-    drive,
-    serving,
-)
-from tests.online.conftest import StoreData, fill_store
+from tests.support.apps import new_key
+from tests.support.data import StoreData, WarmNode, fill_store
+from tests.support.faults import FaultRow, app_for, lost_keys, prediction_request, summary
+from tests.support.load import LoadReport, drive, serving
+from tests.support.postgres import PostgresCluster
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 MISS = "NYA202209010"  # a real 2022 game with no stored features: never warmed, never computable
@@ -100,11 +88,9 @@ def test_postgres_down(
     fault_rows: list[FaultRow],
 ) -> None:
     pg = restarted
-    key = new_key(pg_store, "faults-pg")
+    key = new_key(pg_store.url, "faults-pg")[0]
     # A key-cache TTL far shorter than the outage: auth must outlive it too.
-    settings = settings_for(pg_store, warm.node.url, key_cache_ttl_s=0.5, near_cache_size=0,
-                            fast_path=False)  # fmt: skip
-    app = create_app(settings)
+    app = app_for(pg_store, warm.node.url, key_cache_ttl_s=0.5, near_cache_size=0, fast_path=False)
     misses: list[tuple[int, float, str]] = []
     store_routes: dict[str, tuple[int, float, str]] = {}
     down_for = 5.0

@@ -22,14 +22,16 @@ import pytest
 import redis
 from sqlalchemy import Engine
 
-from bullpen import promotion
-from bullpen.cache import ActiveModel, get_active
-from bullpen.features import FEATURE_VERSION
+from bench.loopback import RedisNode
+from bullpen.cache.contract import ActiveModel
+from bullpen.domain.features import FEATURE_VERSION
+from bullpen.serving import active, lifecycle
+from bullpen.serving.active import read_pointer
+from bullpen.serving.warming import coming_days, coverage, expected_keys, schedule
 from bullpen.settings import PROJECT_ROOT
 from bullpen.store import get_model, make_engine
-from bullpen.warming import coming_days, coverage, expected_keys, schedule, warm_model
-from tests.faults.tools import FaultProxy, FaultRow, RedisNode
-from tests.promotion.promo_support import (
+from tests.support.faults import FaultRow
+from tests.support.promotion import (
     AS_OF,
     WARM_DAYS,
     build_base_store,
@@ -38,6 +40,7 @@ from tests.promotion.promo_support import (
     register_blend,
     register_elo,
 )
+from tests.support.proxy import FaultProxy
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 BLUE = ActiveModel("elo-blue", FEATURE_VERSION)
@@ -47,7 +50,7 @@ RUN = """
 import sys
 from dagster import DagsterInstance
 from orchestration.definitions import defs
-from orchestration.resources import RedisResource, StoreResource
+from assets.resources import RedisResource, StoreResource
 
 store_url, redis_url, version, as_of, days = sys.argv[1:]
 config = {"version": version, "as_of": as_of, "days": int(days)}
@@ -66,14 +69,14 @@ MID_FLIP = b"SET\r\n$12\r\nbp:v1:active\r\n"
 
 
 @pytest.fixture(scope="module")
-def base_store(gamelogs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def promotion_base(gamelogs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2019-2022 games and features, blue (Elo) registered, green (a real blend) checked."""
     path = tmp_path_factory.mktemp("promotion-base") / "bullpen.db"
     engine = make_engine(build_base_store(gamelogs_dir, path))
     try:
         register_elo(engine, BLUE.model_version)
         register_blend(engine, GREEN)
-        promotion.transition(engine, GREEN, promotion.Status.CHECKED, "test", "checks passed")
+        lifecycle.transition(engine, GREEN, lifecycle.Status.CHECKED, "test", "checks passed")
     finally:
         engine.dispose()
     return path
@@ -86,7 +89,7 @@ def start(base: Path, workdir: Path, redis_url: str) -> Engine:
     make_active(engine, client, BLUE.model_version)
     blue = get_model(engine, BLUE.model_version)
     assert blue is not None
-    warm_model(engine, client, blue, coming_days(AS_OF, WARM_DAYS), 600)
+    active.warm(engine, client, blue, coming_days(AS_OF, WARM_DAYS), 600)
     client.close()
     return engine
 
@@ -100,28 +103,28 @@ def promote(engine: Engine, redis_url: str) -> subprocess.Popen[bytes]:
 def outcome(engine: Engine, client: redis.Redis) -> dict[str, Any]:
     """What a promotion leaves: pointers, aliases, statuses, flips, and green's warm keys."""
     games = schedule(engine, coming_days(AS_OF, WARM_DAYS))
-    keys = expected_keys(GREEN, FEATURE_VERSION, games)
+    keys = expected_keys(ActiveModel(GREEN, FEATURE_VERSION), games)
     bodies = [json.loads(raw) for raw in client.mget(keys) if raw is not None]
     for body in bodies:
         body.pop("computed_at", None)
         for game in body.get("games", []):
             game.pop("computed_at", None)
     return {
-        "redis pointer": get_active(client),
-        "store pointer": promotion.store_pointer(engine),
-        "aliases": promotion.aliases(engine),
+        "redis pointer": read_pointer(client),
+        "store pointer": active.serving_pointer(engine),
+        "aliases": active.aliases(engine),
         "status": {v: get_model(engine, v).status for v in (BLUE.model_version, GREEN)},  # type: ignore[union-attr]
-        "green flips": sum(r.to_status == "active" for r in promotion.audit_log(engine, GREEN)),
+        "green flips": sum(r.to_status == "active" for r in lifecycle.audit_log(engine, GREEN)),
         "green coverage": coverage(client, keys).ratio,
         "green bodies": sorted(json.dumps(b, sort_keys=True) for b in bodies),
     }
 
 
 @pytest.fixture
-def reference(base_store: Path, tmp_path: Path, redis_node: RedisNode) -> dict[str, Any]:
+def reference(promotion_base: Path, tmp_path: Path, redis_node: RedisNode) -> dict[str, Any]:
     """The outcome of an uninterrupted promotion (Redis DB 1 of the private server)."""
     url = redis_node.url.rsplit("/", 1)[0] + "/1"
-    engine = start(base_store, tmp_path / "reference", url)
+    engine = start(promotion_base, tmp_path / "reference", url)
     proc = promote(engine, url)
     _, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err.decode()[-3000:]
@@ -145,14 +148,14 @@ def proxy(redis_node: RedisNode) -> Iterator[FaultProxy]:
 @pytest.mark.parametrize("where", ["mid-warm", "mid-flip"])
 def test_promotion_killed_converges(
     where: str,
-    base_store: Path,
+    promotion_base: Path,
     tmp_path: Path,
     redis_node: RedisNode,
     proxy: FaultProxy,
     reference: dict[str, Any],
     fault_rows: list[FaultRow],
 ) -> None:
-    engine = start(base_store, tmp_path / "killed", redis_node.url)
+    engine = start(promotion_base, tmp_path / "killed", redis_node.url)
     client = redis.Redis.from_url(redis_node.url)
     proxy.hold_on = MID_WARM if where == "mid-warm" else MID_FLIP
     proc = promote(engine, proxy.url)
@@ -167,9 +170,8 @@ def test_promotion_killed_converges(
     killed = outcome(engine, client)
     # Readers follow the Redis pointer: blue, whose keys are all still there.
     assert killed["redis pointer"] == BLUE
-    assert coverage(client, expected_keys(BLUE.model_version, FEATURE_VERSION,
-                                          schedule(engine, coming_days(AS_OF, WARM_DAYS)))
-                    ).complete  # fmt: skip
+    blue_keys = expected_keys(BLUE, schedule(engine, coming_days(AS_OF, WARM_DAYS)))
+    assert coverage(client, blue_keys).complete
     if where == "mid-warm":  # green was being warmed: nothing of it visible, nothing flipped
         assert killed["store pointer"] == BLUE and killed["green coverage"] == 0
         assert killed["status"][GREEN] == "warming" and killed["green flips"] == 0

@@ -7,7 +7,6 @@ predictions while the fault is injected by PID, and the figures go to the fault 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -16,96 +15,16 @@ import pandas as pd
 import pytest
 import redis
 
-from bullpen import cache
+from bench.loopback import RedisClusterProcs, probe_client, wait_until
+from bullpen.cache import contract, writer
 from bullpen.store import make_engine
 from bullpen.store.apikeys import create_key
-from online.app import create_app
-from online.config import OnlineSettings
-from tests.faults.tools import (
-    FaultRow,
-    LoadReport,
-    RedisClusterProcs,
-    WarmNode,
-    drive,
-    prediction_rows,
-    probe_client,
-    serving,
-    wait_until,
-    warm_all,
-)
-from tests.online.conftest import SECRET, StoreData
+from tests.support.apps import new_key
+from tests.support.data import SECRET, StoreData, WarmNode, prediction_rows, warm_all
+from tests.support.faults import FaultRow, app_for, lost_keys, prediction_request, summary
+from tests.support.load import LoadReport, drive, serving
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
-PREDICTION = "/v1/games/{}/prediction"
-
-
-def new_key(store: StoreData, name: str) -> str:
-    engine = make_engine(store.url)
-    try:
-        key, _ = create_key(engine, SECRET, name, "read")
-    finally:
-        engine.dispose()
-    return key
-
-
-def settings_for(store: StoreData, redis_url: str, **overrides: Any) -> OnlineSettings:
-    return OnlineSettings(
-        database_url=store.url, redis_url=redis_url, api_key_secret=SECRET,
-        migrate_on_start=False, rate_limit_per_s=1e6, rate_limit_burst=1_000_000,
-        pointer_poll_s=0.5, **overrides,
-    )  # fmt: skip
-
-
-def _content(raw: bytes | None) -> Any:
-    """A cached body without `computed_at`: a recomputation of the same prediction is equal."""
-    if raw is None:
-        return None
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "computed_at"}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    return strip(json.loads(raw))
-
-
-def lost_keys(client: Any, entries: dict[str, bytes]) -> list[str]:
-    """Warmed keys now missing or holding another prediction (pipelined by slot).
-
-    A key the API rewrote with the same prediction computed again (it took a skipped
-    Redis for a miss) is not lost; the bytes differ only in `computed_at`.
-    """
-    ordered = sorted(entries, key=lambda k: (cache.key_slot(k), k))
-    pipe = client.pipeline(transaction=False)
-    for key in ordered:
-        pipe.get(key)
-    return [
-        k for k, v in zip(ordered, pipe.execute(), strict=True)
-        if _content(v) != _content(entries[k])
-    ]  # fmt: skip
-
-
-def summary(report: LoadReport) -> str:
-    fallback = sum(s.ok and not s.full for s in report.samples)
-    return (
-        f"p99 {report.latency_percentile(0.99) * 1000:.0f} ms, "
-        f"max {max(s.latency for s in report.samples) * 1000:.0f} ms, "
-        f"{fallback} answered from the store"
-    )
-
-
-def prediction_request(client: Any, key: str, game_ids: list[str]) -> Any:
-    headers = {"X-API-Key": key}
-
-    async def request(i: int) -> tuple[int, bool]:
-        response = await client.get(PREDICTION.format(game_ids[i % len(game_ids)]),
-                                     headers=headers)  # fmt: skip
-        # Full service = the warmed bytes from Redis (a computed answer says cached:false).
-        return response.status_code, response.content.endswith(b'"cached":true}')
-
-    return request
 
 
 # --- 1. a master of a six-node cluster killed ------------------------------------------------
@@ -131,7 +50,7 @@ def test_cluster_master_killed_under_load(
     fault_rows: list[FaultRow],
 ) -> None:
     sync = redis.RedisCluster.from_url(cluster.url, socket_timeout=2)
-    entries = warm_all(sync, prediction_rows(logs2022, features2022))
+    entries = warm_all(sync, prediction_rows(logs2022, features2022), sqlite_store.url)
     # Warming WAITs for a replica per batch; the pointer and the publish after it do not,
     # so let those reach the replicas too: a lost key is then the failover's fault.
     assert cluster.wait_replicated()
@@ -142,11 +61,10 @@ def test_cluster_master_killed_under_load(
         engine.dispose()
     # The shard of this key's rate-limit state (a Lua script runs there: a promoted replica
     # has an empty script cache) and, when it can be, of the active-model pointer too.
-    victim_port = sync.get_node_from_key(cache.rate_limit_key(record.id)).port
+    victim_port = sync.get_node_from_key(contract.rate_limit_key(record.id)).port
     victim = cluster.node(victim_port)
     # No near-cache: every request goes to Redis, so the table shows Redis's failover.
-    app = create_app(settings_for(sqlite_store, cluster.url, redis_cluster=True,
-                                  near_cache_size=0, fast_path=False))  # fmt: skip
+    app = app_for(sqlite_store, cluster.url, cluster=True, near_cache_size=0, fast_path=False)
     timeout = cluster.node_timeout_s
 
     def failed_over() -> None:  # returns once a replica took over and the cluster is ok
@@ -203,13 +121,13 @@ def test_warming_waits_for_a_replica(
     replica.freeze()
     try:
         started = time.monotonic()
-        with pytest.raises(cache.NotReplicated, match=f"127.0.0.1:{master.port}"):
-            cache.write_entries(sync, entries, ttl=3600)
+        with pytest.raises(writer.NotReplicated, match=f"127.0.0.1:{master.port}"):
+            writer.write_entries(sync, entries, ttl=3600)
         took = time.monotonic() - started
     finally:
         replica.thaw()
-    assert cache.REPLICA_ACK_MS / 1000 <= took < cache.REPLICA_ACK_MS / 1000 + 2
-    cache.write_entries(sync, entries, ttl=3600)  # acknowledged again: no error
+    assert writer.REPLICA_ACK_MS / 1000 <= took < writer.REPLICA_ACK_MS / 1000 + 2
+    writer.write_entries(sync, entries, ttl=3600)  # acknowledged again: no error
     assert lost_keys(sync, entries) == []
     sync.close()
 
@@ -222,10 +140,10 @@ def test_redis_down_serves_and_recovers(
     sqlite_store: StoreData,
     fault_rows: list[FaultRow],
 ) -> None:
-    key = new_key(sqlite_store, "faults-down")
+    key = new_key(sqlite_store.url, "faults-down")[0]
     # A near-cache shorter than the outage: answers come from it first, then from the store.
-    settings = settings_for(sqlite_store, warm.node.url, near_cache_ttl_s=1.5)
-    app = create_app(settings)
+    app = app_for(sqlite_store, warm.node.url, near_cache_ttl_s=1.5)
+    settings = app.state.services.settings.redis  # the deadlines it runs with
     bound = settings.redis_deadline_s + 0.5  # the cache's deadline, plus a computed answer
     down_for, after = 4.0, 2.5
     probes: list[tuple[float, int, int, float]] = []  # (t, /health, /ready, /ready seconds)
@@ -291,9 +209,9 @@ def test_redis_frozen_is_cut_at_the_deadline(
     fault_rows: list[FaultRow],
 ) -> None:
     """SIGSTOP: connections stay open and silent, the case that hangs naive clients."""
-    key = new_key(sqlite_store, "faults-frozen")
-    settings = settings_for(sqlite_store, warm.node.url, near_cache_size=0, fast_path=False)
-    app = create_app(settings)
+    key = new_key(sqlite_store.url, "faults-frozen")[0]
+    app = app_for(sqlite_store, warm.node.url, near_cache_size=0, fast_path=False)
+    settings = app.state.services.settings.redis  # the deadlines it runs with
 
     async def run() -> LoadReport:
         async with serving(app) as client:

@@ -15,16 +15,13 @@ from typing import Any
 
 import pytest
 
-from online.app import create_app
-from tests.faults.test_faults_redis import (
-    lost_keys,
-    new_key,
-    prediction_request,
-    settings_for,
-)
-from tests.faults.tools import FaultProxy, FaultRow, LoadReport, RedisNode, WarmNode, drive
-from tests.faults.tools import serving as serving_app
-from tests.online.conftest import StoreData
+from bench.loopback import RedisNode
+from tests.support.apps import new_key
+from tests.support.data import StoreData, WarmNode
+from tests.support.faults import FaultRow, app_for, lost_keys, prediction_request
+from tests.support.load import LoadReport, drive
+from tests.support.load import serving as serving_app
+from tests.support.proxy import FaultProxy
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 # (name, start s, proxy mode, added delay s)
@@ -54,9 +51,9 @@ def test_slow_redis_keeps_p99_bounded(
     sqlite_store: StoreData,
     fault_rows: list[FaultRow],
 ) -> None:
-    key = new_key(sqlite_store, "faults-slow")
-    settings = settings_for(sqlite_store, proxy.url, near_cache_size=0, fast_path=False)
-    app = create_app(settings)
+    key = new_key(sqlite_store.url, "faults-slow")[0]
+    app = app_for(sqlite_store, proxy.url, near_cache_size=0, fast_path=False)
+    settings = app.state.services.settings.redis  # the deadlines it runs with
     bound = settings.redis_deadline_s + 0.5
 
     def switch(mode: str, delay: float) -> Any:

@@ -16,11 +16,13 @@ import pandas as pd
 import pytest
 import redis
 
-from bullpen import cache
-from bullpen.cache import ACTIVE_KEY
-from bullpen.features import FEATURE_VERSION
+from bench.loopback import RedisNode
+from bullpen.cache import contract
+from bullpen.cache.contract import ACTIVE_KEY
+from bullpen.domain.features import FEATURE_VERSION
 from bullpen.settings import PROJECT_ROOT
-from tests.faults.tools import FaultRow, RedisNode, prediction_rows
+from tests.support.data import prediction_rows
+from tests.support.faults import FaultRow
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 VERSIONS = [f"warm-{i:03d}" for i in range(300)]
@@ -28,21 +30,21 @@ VERSIONS = [f"warm-{i:03d}" for i in range(300)]
 WARM = """
 import pickle, sys
 import redis
-from bullpen import cache
-from bullpen.features import FEATURE_VERSION
+from bullpen.cache import contract, writer
+from bullpen.domain.features import FEATURE_VERSION
 
 rows = pickle.loads(open(sys.argv[2], "rb").read())
 client = redis.Redis.from_url(sys.argv[1])
 for version in sys.argv[3:]:
-    cache.warm(client, rows, version, FEATURE_VERSION, ttl=3600)
-cache.set_active(client, cache.ActiveModel(sys.argv[-1], FEATURE_VERSION))
+    writer.warm(client, rows, version, FEATURE_VERSION, ttl=3600)
+client.set(contract.ACTIVE_KEY, contract.ActiveModel(sys.argv[-1], FEATURE_VERSION).encode())
 """
 
 
 def expected_entries(rows: list[dict[str, Any]]) -> dict[bytes, bytes]:
     entries: dict[bytes, bytes] = {}
     for version in VERSIONS:
-        for key, value in cache.warm_entries(rows, version, FEATURE_VERSION).items():
+        for key, value in contract.warm_entries(rows, version, FEATURE_VERSION).items():
             entries[key.encode()] = value
     return entries
 
@@ -97,5 +99,5 @@ def test_warm_killed_midway_converges(
     ))  # fmt: skip
     assert wrong == []
     assert client.dbsize() == len(expected) + 1  # and the pointer
-    assert client.get(ACTIVE_KEY) == cache.ActiveModel(VERSIONS[-1], FEATURE_VERSION).encode()
+    assert client.get(ACTIVE_KEY) == contract.ActiveModel(VERSIONS[-1], FEATURE_VERSION).encode()
     client.close()

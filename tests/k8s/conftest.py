@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from k8s_helpers import EXTRA_MANIFESTS, TARGETS, Doc, render
+
+from tests.support.k8s import EXTRA_MANIFESTS, TARGETS, Doc, render
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from k8s_helpers import K8S, ROOT
+
+from tests.support.k8s import K8S, ROOT
 
 VALUES = K8S / "dagster" / "values.yaml"
 DEV_VALUES = K8S / "dagster" / "values-dev.yaml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from k8s_helpers import ROOT
+from tests.support.k8s import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 BUILD_TOOLS = ("build-essential", "gcc", "g++", "make", "python3-dev", "libpq-dev")

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from k8s_helpers import K8S, ROOT, TARGETS, Doc, containers, find, pod_specs
+
+from tests.support.k8s import K8S, ROOT, TARGETS, Doc, containers, find, pod_specs
 
 OVERLAY_TARGETS = [t for t in TARGETS if t != "base"]
 

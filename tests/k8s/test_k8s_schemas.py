@@ -22,7 +22,8 @@ from pathlib import Path
 
 import kubernetes_validate
 import pytest
-from k8s_helpers import TARGETS, Doc, find
+
+from tests.support.k8s import TARGETS, Doc, find
 
 K8S_VERSION = "1.32.0"  # the version of the kubectl this was written against
 CRD_MODELS = Path(__file__).parent / "crd_models"

@@ -11,11 +11,14 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bullpen.cache import ActiveModel, set_active, warm
+from bullpen.cache.writer import warm
+from bullpen.domain.features import FEATURE_VERSION
 from bullpen.store import make_engine, read_features, register_model
 from bullpen.store.apikeys import create_key, revoke_key
+from online.app import create_app
 from online.config import OnlineSettings
-from tests.online.conftest import FEATURE_VERSION, MODEL_VERSION, Stack, elo_entry
+from tests.support.apps import Stack, core_settings
+from tests.support.data import MODEL_VERSION, elo_entry, switch_to
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +52,7 @@ def test_miss_computes_from_store_then_hits_cache(stack: Stack) -> None:
 
 
 def test_prediction_equals_the_model_on_stored_features(stack: Stack) -> None:
-    from bullpen.model import WinModel
+    from bullpen.domain.model import WinModel
 
     game_id = stack.store.game_ids[5]
     engine = make_engine(stack.store.url)
@@ -244,7 +247,7 @@ def test_stampede_computes_once_across_replicas(stack: Stack) -> None:
 def test_model_change_switches_every_replica(stack: Stack) -> None:
     engine = make_engine(stack.store.url)
     try:
-        register_model(engine, elo_entry("elo-2022-next", status="trained"))
+        register_model(engine, elo_entry("elo-2022-next"))
     finally:
         engine.dispose()
     game_id = stack.store.game_ids[4]
@@ -252,7 +255,7 @@ def test_model_change_switches_every_replica(stack: Stack) -> None:
     with TestClient(stack.app(pointer_poll_s=60)) as client:
         assert client.get(path, headers=stack.headers()).json()["model_version"] == MODEL_VERSION
         assert client.get(path, headers=stack.headers()).json()["cached"] is True
-        set_active(stack.redis, ActiveModel("elo-2022-next", FEATURE_VERSION))
+        switch_to(stack.store.url, stack.redis, "elo-2022-next")  # promoted: store, Redis, publish
         deadline = time.monotonic() + 5
         served = MODEL_VERSION
         while served == MODEL_VERSION and time.monotonic() < deadline:
@@ -260,7 +263,7 @@ def test_model_change_switches_every_replica(stack: Stack) -> None:
             served = client.get(path, headers=stack.headers()).json()["model_version"]
         assert served == "elo-2022-next"  # pub/sub, not the (60 s) poll
         assert 'model_version="elo-2022-next"' in client.get("/metrics").text
-    set_active(stack.redis, ActiveModel(MODEL_VERSION, FEATURE_VERSION))
+    switch_to(stack.store.url, stack.redis, MODEL_VERSION)
 
 
 def test_metrics(stack: Stack) -> None:
@@ -276,19 +279,17 @@ def test_metrics(stack: Stack) -> None:
 
 
 def test_redis_down_degrades_without_hanging(sqlite_store, single_redis_url: str) -> None:
-    settings = OnlineSettings(
-        database_url=sqlite_store.url, redis_url="redis://127.0.0.1:1/0",
-        api_key_secret="test-secret", model_version=MODEL_VERSION,
-    )  # fmt: skip
+    settings = core_settings(sqlite_store.url, "redis://127.0.0.1:1/0")
     engine = make_engine(sqlite_store.url)
     try:
-        key, _ = create_key(engine, "test-secret", "offline", "read")
+        key, _ = create_key(
+            engine, settings.auth.api_key_secret.get_secret_value(), "offline", "read"
+        )
     finally:
         engine.dispose()
-    from online.app import create_app
-
     game_id = sqlite_store.game_ids[0]
-    with TestClient(create_app(settings)) as client:
+    # No pointer readable: the app serves the store's choice (`bullpen.serving.active`).
+    with TestClient(create_app(settings, OnlineSettings())) as client:
         started = time.monotonic()
         ready = client.get("/ready")
         assert ready.status_code == 503 and ready.json()["cache"] is False

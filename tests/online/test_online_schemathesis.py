@@ -8,13 +8,8 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
-from bullpen.cache import ActiveModel, set_active
-from bullpen.features import FEATURE_VERSION
-from bullpen.store import make_engine
-from bullpen.store.apikeys import create_key
-from online.app import create_app
-from online.config import OnlineSettings
-from tests.online.conftest import MODEL_VERSION, SECRET, StoreData
+from tests.support.apps import Secured
+from tests.support.data import StoreData, serve
 
 pytestmark = pytest.mark.integration
 KEYS: dict[str, str] = {}
@@ -25,19 +20,11 @@ def api_app(sqlite_store: StoreData, single_redis_url: str) -> FastAPI:
     import redis
 
     client = redis.Redis.from_url(single_redis_url)
-    set_active(client, ActiveModel(MODEL_VERSION, FEATURE_VERSION))
+    serve(sqlite_store.url, client)
     client.close()
-    engine = make_engine(sqlite_store.url)
-    try:
-        KEYS["admin"], _ = create_key(engine, SECRET, "schemathesis", "admin")
-    finally:
-        engine.dispose()
-    return create_app(
-        OnlineSettings(
-            database_url=sqlite_store.url, redis_url=single_redis_url, api_key_secret=SECRET,
-            rate_limit_per_s=100_000, rate_limit_burst=100_000,
-        )
-    )  # fmt: skip
+    deployment = Secured(sqlite_store, single_redis_url, "", "")
+    KEYS["admin"], _ = deployment.new_key("schemathesis", "admin")
+    return deployment.app(migrate_on_start=True)
 
 
 def test_api_conforms_to_its_schema(api_app: FastAPI) -> None:

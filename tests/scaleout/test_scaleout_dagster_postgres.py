@@ -36,6 +36,7 @@ from sqlalchemy.exc import OperationalError
 pytestmark = pytest.mark.integration
 
 HERE = Path(__file__).resolve().parent
+PROBE_DEFS = HERE.parent / "support" / "dagster_probe.py"
 ROOT = HERE.parents[1]
 INSTANCE_FILE = ROOT / "deploy" / "dagster-postgres.yaml"
 SERVER_URL = os.environ.get(
@@ -122,7 +123,11 @@ def test_instance_is_postgres_with_a_bounded_queue(instance: DagsterInstance, sq
 
 
 def test_materializations_are_stored_in_postgres(instance: DagsterInstance, sql) -> None:  # type: ignore[no-untyped-def]
-    from scaleout_defs import PROBE, materialize_probe_in_fresh_process, scaleout_probe
+    from tests.support.dagster_probe import (
+        PROBE,
+        materialize_probe_in_fresh_process,
+        scaleout_probe,
+    )
 
     result = materialize([scaleout_probe], instance=instance, tags={DATE_TAG: "2023-07-04"})
     assert result.success
@@ -150,17 +155,19 @@ def test_materializations_are_stored_in_postgres(instance: DagsterInstance, sql)
 
 
 def test_daemon_schedule_and_sensor_ticks_on_postgres(instance: DagsterInstance, sql) -> None:  # type: ignore[no-untyped-def]
-    from dagster._core.test_utils import create_test_daemon_workspace_context
-    from dagster._core.workspace.load_target import PythonFileTarget
-    from dagster._daemon.sensor import execute_sensor_iteration
-    from dagster._scheduler.scheduler import launch_scheduled_runs
-    from scaleout_defs import scaleout_probe
+    from tests.support.dagster_daemon import (
+        PythonFileTarget,
+        create_test_daemon_workspace_context,
+        execute_sensor_iteration,
+        launch_scheduled_runs,
+    )
+    from tests.support.dagster_probe import scaleout_probe
 
     logger = logging.getLogger("bullpen.tests.scaleout")
     target = PythonFileTarget(
-        python_file=str(HERE / "scaleout_defs.py"),
+        python_file=str(PROBE_DEFS),
         attribute="defs",
-        working_directory=str(HERE),
+        working_directory=str(ROOT),
         location_name="scaleout",
     )
     with create_test_daemon_workspace_context(target, instance) as context:
@@ -209,13 +216,11 @@ def test_daemon_schedule_and_sensor_ticks_on_postgres(instance: DagsterInstance,
 def test_project_daily_schedule_evaluates_on_this_instance(instance: DagsterInstance) -> None:
     from dagster import build_schedule_context
 
-    try:
-        from orchestration.definitions import defs
-    except Exception as exc:  # the definitions are another package's; say why if absent
-        pytest.skip(f"orchestration.definitions does not import: {exc!r}")
+    # Imported here, not skipped on failure: definitions that do not load are a defect.
+    from orchestration.definitions import defs
+
     names = {s.name for s in defs.schedules or []}
-    if "daily_predictions_schedule" not in names:
-        pytest.skip(f"no daily_predictions_schedule in orchestration.definitions ({names})")
+    assert "daily_predictions_schedule" in names, names
     schedule = defs.get_schedule_def("daily_predictions_schedule")
     when = dt.datetime(2023, 7, 4, 10, 0, tzinfo=ZoneInfo("America/New_York"))
     context = build_schedule_context(instance=instance, scheduled_execution_time=when)

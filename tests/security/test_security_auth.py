@@ -18,13 +18,13 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from bullpen.apikeys import hash_key
+from bench.loopback import LOGS, uvicorn
+from bullpen.domain.apikeys import hash_key
 from bullpen.settings import PROJECT_ROOT
 from bullpen.store import make_engine
 from bullpen.store.apikeys import revoke_key
-from tests.faults.tools import LOGS, app_env, uvicorn_server
-from tests.online.conftest import SECRET
-from tests.security.support import Secured
+from tests.support.apps import Secured, app_env
+from tests.support.data import SECRET
 
 pytestmark = [pytest.mark.integration]
 PROBES = {"/health", "/ready", "/metrics"}
@@ -102,8 +102,8 @@ def test_keys_are_compared_in_constant_time_or_not_at_all() -> None:
     nothing useful); no module on the auth path compares key material with `==`, `!=`
     or `in`. If a comparison is ever added it must be `hmac.compare_digest`."""
     secretish = re.compile(r"(key|secret|token|digest|hash|password)", re.IGNORECASE)
-    modules = ["online/auth.py", "online/deps.py", "online/fastpath.py", "bullpen/apikeys.py",
-               "bullpen/store/apikeys.py"]  # fmt: skip
+    modules = ["online/auth.py", "online/deps.py", "online/fastpath.py",
+               "bullpen/domain/apikeys.py", "bullpen/store/apikeys.py"]  # fmt: skip
     offenders = []
     for module in modules:
         tree = ast.parse((PROJECT_ROOT / module).read_text())
@@ -120,7 +120,7 @@ def test_keys_are_compared_in_constant_time_or_not_at_all() -> None:
                 if secretish.search(text) and not text.endswith("_id") and not _is_constant(side):
                     offenders.append(f"{module}:{node.lineno}: {ast.unparse(node)}")
     assert offenders == []
-    source = (PROJECT_ROOT / "bullpen/apikeys.py").read_text()
+    source = (PROJECT_ROOT / "bullpen/domain/apikeys.py").read_text()
     assert "hmac.new(" in source and "hashlib.sha256" in source
     auth = (PROJECT_ROOT / "online/auth.py").read_text()
     assert "hash_key(self.secret, key)" in auth  # the raw key only ever goes into the HMAC
@@ -180,7 +180,7 @@ def test_no_key_or_secret_in_logs_bodies_or_headers(
 def two_replicas(secured: Secured) -> Iterator[tuple[list[str], str]]:
     """Two uvicorn processes on one store and one Redis (key cache TTL 1 s), a game id."""
     env = app_env(secured.store.url, secured.redis_url, SECRET, key_cache_ttl_s=1)
-    with uvicorn_server(env) as one, uvicorn_server(env) as two:
+    with uvicorn("online.app:app", env) as one, uvicorn("online.app:app", env) as two:
         yield [one, two], secured.store.game_ids[0]
 
 
@@ -224,7 +224,11 @@ def test_rate_limit_holds_across_two_processes(secured: Secured) -> None:
     key, _ = secured.new_key("security-limited")
     path = f"/v1/games/{secured.store.game_ids[1]}/prediction"
     allowed = limited = 0
-    with uvicorn_server(env) as one, uvicorn_server(env) as two, httpx.Client() as client:
+    with (
+        uvicorn("online.app:app", env) as one,
+        uvicorn("online.app:app", env) as two,
+        httpx.Client() as client,
+    ):
         started = time.monotonic()
         while (elapsed := time.monotonic() - started) < 3.0:
             for url in (one, two):

@@ -1,5 +1,5 @@
 """Game-log ingestion survives hostile files: huge lines, binary junk, zip bombs (bounded
-expansion: `bullpen.sources.MAX_GAME_LOG_BYTES`), archives whose headers lie. The good
+expansion: `bullpen.sources.gamelogs.MAX_GAME_LOG_BYTES`), archives whose headers lie. The good
 seasons beside them are still read, parsed and stored."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bullpen.ingest import parse_scan, read_gamelogs
-from bullpen.sources import MAX_GAME_LOG_BYTES, read_directory
+from bullpen.sources.gamelogs import MAX_GAME_LOG_BYTES, read_directory
+from bullpen.sources.parsed import parse_scan, read_gamelogs
 from bullpen.store import count_games, load_parse_result, make_engine, upgrade
 
 CAP = 4 * 1024 * 1024  # a small cap for the tests; the default is MAX_GAME_LOG_BYTES

@@ -14,9 +14,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.faults.tools import LOGS, app_env, uvicorn_server
-from tests.online.conftest import SECRET
-from tests.security.support import Secured
+from bench.loopback import LOGS, uvicorn
+from tests.support.apps import Secured, app_env
+from tests.support.data import SECRET
 
 pytestmark = [pytest.mark.integration]
 GAME = "NYA202204070"
@@ -48,7 +48,7 @@ def test_schemathesis_many_examples(secured: Secured) -> None:
 @pytest.fixture(scope="module")
 def server(secured: Secured) -> Iterator[str]:
     env = app_env(secured.store.url, secured.redis_url, SECRET)
-    with uvicorn_server(env) as url:
+    with uvicorn("online.app:app", env) as url:
         yield url
 
 

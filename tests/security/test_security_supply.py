@@ -19,16 +19,14 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from bullpen.cache import ActiveModel, set_active
-from bullpen.features import FEATURE_VERSION
-from bullpen.ingest import ParsedLogs
-from bullpen.settings import PROJECT_ROOT
+from bench.loopback import RedisNode
+from bullpen.settings import PROJECT_ROOT, Settings
+from bullpen.sources.parsed import ParsedLogs
 from bullpen.store import make_engine
 from bullpen.store.apikeys import create_key
-from online.config import OnlineSettings
-from tests.faults.tools import PostgresCluster, RedisNode
-from tests.online.conftest import MODEL_VERSION, SECRET, fill_store
-from tests.security.support import Secured
+from tests.support.apps import Secured
+from tests.support.data import SECRET, fill_store, serve
+from tests.support.postgres import PostgresCluster
 
 CREDENTIALS = {
     "API key": re.compile(r"\bbp_[A-Za-z0-9_-]{43}\b"),
@@ -71,8 +69,8 @@ def test_secrets_come_from_the_environment_and_stay_out_of_reprs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("BULLPEN_API_KEY_SECRET", "from-the-environment-1234")
-    settings = OnlineSettings()
-    assert settings.api_key_secret.get_secret_value() == "from-the-environment-1234"
+    settings = Settings()
+    assert settings.auth.api_key_secret.get_secret_value() == "from-the-environment-1234"
     assert "from-the-environment-1234" not in repr(settings) + str(settings)
 
 
@@ -86,14 +84,14 @@ def test_redis_requirepass_end_to_end(secured: Secured, tmp_path: Path) -> None:
     try:
         authed = f"redis://:{password}@127.0.0.1:{node.port}/0"
         client = redis.Redis.from_url(authed)
-        set_active(client, ActiveModel(MODEL_VERSION, FEATURE_VERSION))
+        serve(secured.store.url, client)
         client.close()
         path = f"/v1/games/{secured.store.game_ids[0]}/prediction"
         with TestClient(secured.app(redis_url=authed)) as app:
             assert app.get("/ready").status_code == 200
             assert app.get(path, headers={"X-API-Key": secured.read_key}).status_code == 200
         anonymous = f"redis://127.0.0.1:{node.port}/0"
-        with TestClient(secured.app(redis_url=anonymous, model_version=MODEL_VERSION)) as app:
+        with TestClient(secured.app(redis_url=anonymous)) as app:
             ready = app.get("/ready")
             assert ready.status_code == 503 and ready.json()["cache"] is False
             assert password not in ready.text
@@ -118,7 +116,7 @@ def test_postgres_password_end_to_end(
             check_login(cluster.url(password="wrong"))  # the server does enforce it
         url = cluster.url()
         migrated = subprocess.run(
-            [sys.executable, "-c", "from bullpen.cli import main; main()", "migrate"],
+            [sys.executable, "-c", "from bullpen.cli.main import main; main()", "migrate"],
             env={**os.environ, "BULLPEN_DATABASE_URL": url},
             capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT,
         )  # fmt: skip
@@ -135,7 +133,7 @@ def test_postgres_password_end_to_end(
         cold = secured.redis_url.rsplit("/", 1)[0] + "/7"  # nothing warmed: a miss for sure
         client = redis.Redis.from_url(cold)
         client.flushdb()
-        set_active(client, ActiveModel(MODEL_VERSION, FEATURE_VERSION))
+        serve(url, client)
         client.close()
         with TestClient(secured.app(database_url=url, redis_url=cold)) as app:
             answer = app.get(path, headers={"X-API-Key": key})

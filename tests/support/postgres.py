@@ -1,16 +1,24 @@
-"""Throwaway databases on the test PostgreSQL server (127.0.0.1:5432 by default)."""
+"""PostgreSQL for tests: throwaway databases on the test server (127.0.0.1:5432 by default),
+and `PostgresCluster`, a private `initdb` + `pg_ctl` cluster to stop, freeze and restart."""
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from bench.loopback import free_port
 from bullpen.store import normalize_url
 
 POSTGRES_URL = os.environ.get(
@@ -40,3 +48,83 @@ def fresh_database(prefix: str) -> Iterator[str]:
         with maintenance.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         maintenance.dispose()
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster in a temporary directory on a free loopback port.
+
+    As root the server runs as the `postgres` user (PostgreSQL refuses to run as root),
+    so the directory is made in /tmp and handed to that user.
+    """
+
+    def __init__(self, password: str | None = None) -> None:
+        bindir = postgres_bin()
+        if bindir is None:
+            raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not installed")
+        self.bindir = bindir
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="bullpen-faults-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        # With a password, TCP logins need it (SCRAM); the socket stays trust for pg_ctl.
+        self.password = password
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = list(args)
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+
+    def init(self) -> PostgresCluster:
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self.root.chmod(0o755)
+        auth = ["--auth=trust"]
+        if self.password is not None:
+            pwfile = self.root / "pwfile"
+            pwfile.write_text(self.password + "\n")
+            if os.geteuid() == 0:
+                shutil.chown(pwfile, "postgres", "postgres")
+            auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
+                  *auth, "-E", "UTF8", "--no-sync")  # fmt: skip
+        if self.password is not None:
+            (self.root / "pwfile").unlink()
+        return self
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
+                  "-l", str(self.log), "-w", "-t", "60", "start")  # fmt: skip
+
+    def stop(self, mode: str = "immediate") -> None:
+        """`immediate` is a crash as far as clients can tell: every connection cut at once."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop",
+                  check=False)  # fmt: skip
+
+    def running(self) -> bool:
+        status = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "status",
+                           check=False)  # fmt: skip
+        return status.returncode == 0
+
+    def url(self, database: str = "postgres", password: str | None = None) -> str:
+        """A SQLAlchemy URL; `password` (default: the cluster's) is percent-encoded."""
+        secret = self.password if password is None else password
+        login = "postgres" if secret is None else f"postgres:{quote(secret, safe='')}"
+        return f"postgresql+psycopg://{login}@127.0.0.1:{self.port}/{database}"
+
+    def destroy(self) -> None:
+        if self.data.exists() and self.running():
+            self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)

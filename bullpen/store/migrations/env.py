@@ -26,9 +26,9 @@ def database_url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from bullpen.settings import Settings
+    from bullpen.settings import StoreSettings
 
-    return Settings().database_url
+    return StoreSettings().database_url
 
 
 def run_with(connection: Connection) -> None:

@@ -1,0 +1,1 @@
+"""Group `features`: games → pre-game features of every game, in the store."""

@@ -1,0 +1,1 @@
+"""Group `ingestion`: game logs → games in the store (bad lines quarantined)."""

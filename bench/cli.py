@@ -1,0 +1,83 @@
+"""`bullpen-bench …`: the benchmarks, each beside a reference measured in the same run.
+
+A tool beside the core, not part of it: it starts its own servers on loopback
+(`bench/stack.py`) and prints figures; `bullpen` itself never imports it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bullpen.settings import PROJECT_ROOT
+
+app = typer.Typer(
+    help="Benchmarks, each beside a reference measured in the same run.", no_args_is_help=True
+)
+RESULTS = PROJECT_ROOT / "var" / "perf" / "results.json"
+
+
+Json = Annotated[Path | None, typer.Option(help="Merge the results into this JSON file.")]
+
+
+@app.command()
+def online(
+    seconds: Annotated[int, typer.Option(help="Seconds per wrk run.")] = 5,
+    connections: int = 64,
+    light: Annotated[int, typer.Option(help="Connections of the light run.")] = 10,
+    repeat: Annotated[int, typer.Option(help="Runs per row (median).")] = 3,
+    json: Json = RESULTS,
+) -> None:
+    """Cache-hit single game and day slate, cache miss: vs bare FastAPI and a Redis GET."""
+    from bench.online import main
+
+    main([f"--seconds={seconds}", f"--connections={connections}", f"--light={light}",
+          f"--repeat={repeat}", *_json(json)])  # fmt: skip
+
+
+@app.command()
+def scaling(
+    seconds: Annotated[int, typer.Option(help="Seconds per wrk run.")] = 5,
+    repeat: Annotated[int, typer.Option(help="Runs per point (median).")] = 1,
+    json: Json = RESULTS,
+) -> None:
+    """req/s and p99 over 1…1024 connections and 1, 2 workers; a PNG plot."""
+    from bench.scaling import main
+
+    main([f"--seconds={seconds}", f"--repeat={repeat}", *_json(json)])
+
+
+@app.command()
+def warming(
+    repeat: Annotated[int, typer.Option(help="Runs per row (median).")] = 3,
+    json: Json = RESULTS,
+) -> None:
+    """Cache warming keys/s vs redis-benchmark -P 16 SET; warming time vs games (PNG)."""
+    from bench.warming import main
+
+    main([f"--repeat={repeat}", *_json(json)])
+
+
+@app.command()
+def inference(
+    repeat: Annotated[int, typer.Option(help="Runs per row (median).")] = 5,
+    json: Json = RESULTS,
+) -> None:
+    """LightGBM single-row latency and batch rows/s vs a compiled form (lleaves)."""
+    from bench.inference import main
+
+    main([f"--repeat={repeat}", *_json(json)])
+
+
+@app.command()
+def features(repeat: Annotated[int, typer.Option(help="Runs (median).")] = 3) -> None:
+    """Feature build over every bundled season, against a groupby-cumsum reference."""
+    from bench.features import main
+
+    main([f"--repeat={repeat}"])
+
+
+def _json(path: Path | None) -> list[str]:
+    return [f"--json={path}"] if path else []

@@ -1,0 +1,166 @@
+"""A model's prediction rows: the one policy every reader follows, and the one scorer.
+
+A game's row under a model is the model's **stored** prediction when the store
+has one, else the model's **score of the game's stored pre-game features**. A
+game with neither has no row (`GameNotFound` for one game); a game whose
+features the model cannot score (NaN) has none either and is named in
+`Rows.unscorable` (`PredictionUnavailable` for one game). Warming, rollback and
+the API's miss path all call `rows_for`; the daily job scores as-of features
+with `score`.
+
+A row is ``{game_id, date, home, away, p_home, computed_at}``, the input of
+`bullpen.cache.contract.prediction_body`. A game the store has no `games` row
+for (scheduled, not played) takes its home team from its id and no away team.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from bullpen.cache.contract import ActiveModel
+from bullpen.domain.asof import as_of_schedule, pregame_features
+from bullpen.domain.model import WinModel
+from bullpen.store import (
+    read_feature_row,
+    read_features,
+    read_games,
+    read_prediction_rows,
+    read_teams,
+)
+from bullpen.store.schema import utcnow
+
+Row = dict[str, Any]
+
+
+class GameNotFound(LookupError):
+    """Neither a stored prediction nor stored features: the store knows nothing of the game."""
+
+
+class PredictionUnavailable(RuntimeError):
+    """The game exists but its features cannot be scored (e.g. missing values)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    rows: list[Row]  # sorted by game_id
+    stored: int = 0  # how many came from the store as they were
+    scored: list[Row] = field(default_factory=list)  # the rows scored here, not stored yet
+    unscorable: list[str] = field(default_factory=list)  # games whose features gave no p
+
+
+def rows_for(
+    engine: Engine,
+    model: WinModel,
+    active: ActiveModel,
+    *,
+    game_ids: Sequence[str] | None = None,
+    on: dt.date | None = None,
+) -> Rows:
+    """The rows of `game_ids`, or of every game of date `on`, under `active` (see above)."""
+    version, feature_version = active.model_version, active.feature_version
+    stored = read_prediction_rows(engine, version, game_ids=game_ids, on=on)
+    have = {row["game_id"] for row in stored}
+    if game_ids is not None:
+        todo = [g for g in dict.fromkeys(game_ids) if g not in have]
+        ids, dates, x = _stored_features(engine, model, feature_version, todo)
+    else:
+        ids, dates, x = _features_of_date(engine, model, feature_version, on, have)
+    teams = read_teams(engine, game_ids=ids) if ids else {}
+    scored, unscorable = _rows(ids, dates, model.predict(x) if ids else [], teams)
+    rows = sorted(stored + scored, key=lambda r: r["game_id"])
+    return Rows(rows, len(stored), scored, unscorable)
+
+
+def row_for_game(engine: Engine, model: WinModel, active: ActiveModel, game_id: str) -> Row:
+    """One game's row; GameNotFound or PredictionUnavailable instead of an empty answer."""
+    found = rows_for(engine, model, active, game_ids=[game_id])
+    if found.rows:
+        return found.rows[0]
+    if found.unscorable:
+        raise PredictionUnavailable(f"features of {game_id} cannot be scored")
+    raise GameNotFound(f"no game {game_id} with features {active.feature_version}")
+
+
+def score(model: WinModel, features: pd.DataFrame) -> Rows:
+    """Rows for a frame of features (`game_id`, `date`, `home`, `away`, the model's columns)."""
+    ids = [str(g) for g in features["game_id"]]
+    dates = [pd.Timestamp(d).date() for d in features["date"]]
+    teams = dict(zip(ids, zip(features["home"], features["away"], strict=True), strict=True))
+    scored, unscorable = _rows(ids, dates, model.predict(features) if ids else [], teams)
+    return Rows(sorted(scored, key=lambda r: r["game_id"]), 0, scored, unscorable)
+
+
+def features_as_of(engine: Engine, day: dt.date) -> pd.DataFrame:
+    """The features of `day`'s games as that morning knew them (the daily job, the checks)."""
+    schedule = as_of_schedule(read_games(engine, on=day))
+    return pregame_features(read_games(engine, before=day), schedule)
+
+
+def to_frame(rows: Sequence[Row], active: ActiveModel) -> pd.DataFrame:
+    """Rows as the frame `bullpen.store.write_predictions` takes."""
+    frame = pd.DataFrame.from_records(
+        list(rows), columns=["game_id", "date", "home", "away", "p_home", "computed_at"]
+    )
+    return frame.assign(model_version=active.model_version, feature_version=active.feature_version)
+
+
+def _stored_features(
+    engine: Engine, model: WinModel, feature_version: str, game_ids: list[str]
+) -> tuple[list[str], list[dt.date], np.ndarray]:
+    if len(game_ids) == 1:  # the API's miss path: one row, no DataFrame (pandas was ~85 %)
+        row = read_feature_row(engine, feature_version, game_ids[0])
+        if row is None:
+            return [], [], _empty(model)
+        missing = [name for name in model.feature_names if name not in row]
+        if missing:
+            raise ValueError(f"features missing columns: {missing}")
+        x = np.array([[row[name] for name in model.feature_names]], dtype=float)
+        return [game_ids[0]], [row["date"]], x
+    if not game_ids:
+        return [], [], _empty(model)
+    return _matrix(model, read_features(engine, feature_version, game_ids=game_ids))
+
+
+def _features_of_date(
+    engine: Engine, model: WinModel, feature_version: str, on: dt.date | None, have: set[str]
+) -> tuple[list[str], list[dt.date], np.ndarray]:
+    frame = read_features(engine, feature_version, on=on)
+    return _matrix(model, frame[~frame["game_id"].isin(have)])
+
+
+def _matrix(model: WinModel, frame: pd.DataFrame) -> tuple[list[str], list[dt.date], np.ndarray]:
+    if frame.empty:
+        return [], [], _empty(model)
+    missing = [c for c in model.feature_names if c not in frame.columns]
+    if missing:
+        raise ValueError(f"features missing columns: {missing}")
+    dates = [pd.Timestamp(d).date() for d in frame["date"]]
+    return list(frame["game_id"]), dates, frame[list(model.feature_names)].to_numpy(dtype=float)
+
+
+def _empty(model: WinModel) -> np.ndarray:
+    return np.empty((0, len(model.feature_names)))
+
+
+def _rows(
+    ids: Sequence[str], dates: Sequence[dt.date], p_home: Any, teams: Mapping[str, tuple]
+) -> tuple[list[Row], list[str]]:
+    now = utcnow()
+    rows: list[Row] = []
+    unscorable: list[str] = []
+    for game_id, date, p in zip(ids, dates, p_home, strict=True):
+        if not math.isfinite(float(p)):
+            unscorable.append(game_id)
+            continue
+        home, away = teams.get(game_id, (game_id[:3], None))
+        rows.append({"game_id": game_id, "date": date, "home": home, "away": away,
+                     "p_home": float(p), "computed_at": now})  # fmt: skip
+    return rows, unscorable

@@ -1,0 +1,130 @@
+"""Warm one model's cache keys for the coming days and measure their coverage.
+
+The one recipe both promotion (green, before its flip) and rollback (the
+previous model, whose keys may have expired) follow: the model's rows for the
+games of each day (`bullpen.serving.predictions.rows_for`: stored, else scored
+from stored features), the rows it had to score stored so every later reader
+sees the same numbers, then the keys written and counted. The keys that must
+exist for a model to be served without a miss are one per scheduled game and one
+per date with games (`bullpen.cache.contract`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from bullpen.cache import contract
+from bullpen.cache.contract import ActiveModel
+from bullpen.cache.writer import key_slot, warm, write_entries
+from bullpen.domain.features import FEATURE_NAMES
+from bullpen.domain.model import WinModel
+from bullpen.serving.predictions import rows_for, to_frame
+from bullpen.settings import get_settings
+from bullpen.store import read_features, read_games, write_predictions
+
+# EXISTS per round trip when measuring coverage.
+COVERAGE_BATCH = 1000
+# MLB dates are US Eastern dates (as the daily partitions are).
+MLB_TZ = ZoneInfo("America/New_York")
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    expected: int
+    present: int
+    missing: tuple[str, ...]
+    computed: int = 0  # predictions scored (and stored) while warming
+    written: int = 0  # keys written: predictions, days and the games' features
+    bytes: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.present / self.expected if self.expected else 1.0
+
+    @property
+    def complete(self) -> bool:
+        return self.present == self.expected
+
+
+def default_as_of() -> dt.date:
+    """BULLPEN_PROMOTION_AS_OF if set (replays of past seasons), else today in New York."""
+    return get_settings().promotion.as_of or dt.datetime.now(MLB_TZ).date()
+
+
+def coming_days(start: dt.date | None = None, days: int | None = None) -> list[dt.date]:
+    """`days` dates from `start` (defaults: `default_as_of()`, BULLPEN_PROMOTION_WARM_DAYS)."""
+    start = start or default_as_of()
+    count = days or get_settings().promotion.warm_days
+    return [start + dt.timedelta(days=i) for i in range(count)]
+
+
+def schedule(engine: Engine, days: Iterable[dt.date]) -> pd.DataFrame:
+    """The stored games of `days` (game_id, date, home, away, ...), one query per day."""
+    frames = [read_games(engine, on=day) for day in days]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=["game_id", "date", "home", "away"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def expected_keys(active: ActiveModel, games: pd.DataFrame) -> list[str]:
+    """One prediction key per game and one day key per date with games."""
+    version, features = active.model_version, active.feature_version
+    keys = [contract.prediction_key(version, features, str(g)) for g in games["game_id"]]
+    dates = sorted({pd.Timestamp(d).date() for d in games["date"]})
+    return keys + [contract.day_key(version, features, d) for d in dates]
+
+
+def coverage(redis: Any, keys: list[str]) -> Coverage:
+    """How many of `keys` exist: pipelined single-key EXISTS, cluster-safe."""
+    ordered = sorted(keys, key=lambda k: (key_slot(k), k))
+    missing: list[str] = []
+    for start in range(0, len(ordered), COVERAGE_BATCH):
+        batch = ordered[start : start + COVERAGE_BATCH]
+        pipe = redis.pipeline(transaction=False)
+        for key in batch:
+            pipe.exists(key)
+        missing += [k for k, found in zip(batch, pipe.execute(), strict=True) if not found]
+    return Coverage(len(keys), len(keys) - len(missing), tuple(sorted(missing)))
+
+
+def warm_model(
+    engine: Engine,
+    redis: Any,
+    active: ActiveModel,
+    artifact: bytes,
+    days: Iterable[dt.date],
+    ttl: int,
+) -> Coverage:
+    """Store and warm `active`'s rows and the games' feature keys for `days`; idempotent."""
+    games = schedule(engine, days)
+    if games.empty:
+        return Coverage(0, 0, ())
+    model = WinModel.from_bytes(artifact, threads=get_settings().model_threads)
+    found = rows_for(engine, model, active, game_ids=games["game_id"].tolist())
+    if found.scored:
+        write_predictions(engine, to_frame(found.scored, active))
+    predictions = warm(redis, found.rows, active.model_version, active.feature_version, ttl)
+    feats = read_features(engine, active.feature_version, game_ids=games["game_id"].tolist())
+    feature_rows = (
+        (r["game_id"], {n: r[n] for n in FEATURE_NAMES if n in r}) for r in feats.to_dict("records")
+    )
+    features = write_entries(
+        redis, contract.features_entries(feature_rows, active.feature_version), ttl
+    )
+    measured = coverage(redis, expected_keys(active, games))
+    return replace(
+        measured,
+        computed=len(found.scored),
+        written=predictions.keys + features.keys,
+        bytes=predictions.bytes + features.bytes,
+        seconds=predictions.seconds + features.seconds,
+    )

@@ -1,1 +1,0 @@
-"""The load-test smoke test (package: keeps its conftest out of `conftest`)."""
