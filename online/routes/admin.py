@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from bullpen.serving import active
@@ -31,6 +31,8 @@ async def keys(request: Request, caller: Caller = AdminCaller) -> list[KeyOut]:
 
 
 class RollbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo must not roll back with defaults
+
     reason: str = Field(default="", max_length=500, description="Why, for the audit log.")
     as_of: dt.date | None = Field(default=None, description="First day re-warmed (default today).")
     days: int | None = Field(default=None, ge=1, le=31, description="Days re-warmed.")

@@ -6,19 +6,22 @@ import asyncio
 import datetime as dt
 import json
 import time
+from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from bullpen.cache.writer import warm
 from bullpen.domain.features import FEATURE_VERSION
+from bullpen.sources.parsed import ParsedLogs
 from bullpen.store import make_engine, read_features, register_model
 from bullpen.store.apikeys import create_key, revoke_key
 from online.app import create_app
 from online.config import OnlineSettings
 from tests.support.apps import Stack, core_settings
-from tests.support.data import MODEL_VERSION, elo_entry, switch_to
+from tests.support.data import MODEL_VERSION, elo_entry, fill_store, switch_to
 
 pytestmark = pytest.mark.integration
 
@@ -244,7 +247,11 @@ def test_stampede_computes_once_across_replicas(stack: Stack) -> None:
     assert sum(a.state.services.predictions.computations for a in apps) == 1
 
 
-def test_model_change_switches_every_replica(stack: Stack) -> None:
+def test_model_change_switches_every_replica(
+    stack: Stack, tmp_path: Path, logs2022: ParsedLogs, features2022: pd.DataFrame
+) -> None:
+    # A store of its own: the flips below change its registry for good.
+    stack = stack.on(fill_store(f"sqlite:///{tmp_path / 'own.db'}", logs2022, features2022))
     engine = make_engine(stack.store.url)
     try:
         register_model(engine, elo_entry("elo-2022-next"))
@@ -263,7 +270,7 @@ def test_model_change_switches_every_replica(stack: Stack) -> None:
             served = client.get(path, headers=stack.headers()).json()["model_version"]
         assert served == "elo-2022-next"  # pub/sub, not the (60 s) poll
         assert 'model_version="elo-2022-next"' in client.get("/metrics").text
-    switch_to(stack.store.url, stack.redis, MODEL_VERSION)
+    switch_to(stack.store.url, stack.redis, MODEL_VERSION)  # the shared Redis: back to it
 
 
 def test_metrics(stack: Stack) -> None:

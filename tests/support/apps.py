@@ -7,7 +7,7 @@ such a deployment; `app_env` is that environment, for a uvicorn process. `Stack`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
@@ -21,7 +21,7 @@ from bullpen.store import make_engine
 from bullpen.store.apikeys import create_key
 from online.app import create_app
 from online.config import OnlineSettings
-from tests.support.data import MODEL_VERSION, SECRET, StoreData
+from tests.support.data import MODEL_VERSION, SECRET, StoreData, serve
 
 # No rate limit in the way of a test that is not about rate limits.
 UNLIMITED = {"rate_limit_per_s": 1_000_000, "rate_limit_burst": 1_000_000, "rate_limit_lease": 1000}
@@ -83,6 +83,15 @@ class Stack:
 
     def key_of(self, game_id: str) -> str:
         return prediction_key(MODEL_VERSION, FEATURE_VERSION, game_id)
+
+    def on(self, store: StoreData) -> Stack:
+        """The same Redis on another store: its own registry, keys and served model, for a
+        test that changes which model serves (the session's stores are shared)."""
+        serve(store.url, self.redis)
+        settings = self.settings.model_copy(update={"store": StoreSettings(database_url=store.url)})
+        read_key, _ = new_key(store.url, "tests-read", "read")
+        admin_key, _ = new_key(store.url, "tests-admin", "admin")
+        return replace(self, settings=settings, store=store, read_key=read_key, admin_key=admin_key)
 
 
 @dataclass
