@@ -19,6 +19,7 @@ from bullpen.cache.contract import ACTIVE_KEY, MODEL_CHANGED_CHANNEL, ActiveMode
 from online.redis_client import FAILURES, SafeRedis
 
 log = logging.getLogger(__name__)
+STOP_TIMEOUT_S = 2.0
 
 
 class ActivePointer:
@@ -49,12 +50,19 @@ class ActivePointer:
             asyncio.create_task(self._poll(poll_s)),
         ]
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Cancel the listener and the poll; a task that does not end in `timeout` (a
+        client stuck closing a dead connection) is left behind rather than waited for."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
+        if not self._tasks:
+            return
+        done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+        for task in done:
             with contextlib.suppress(asyncio.CancelledError, *FAILURES):
-                await task
+                task.result()
+        if pending:
+            log.warning("%d pointer task(s) did not stop within %.1f s", len(pending), timeout)
 
     async def _poll(self, every: float) -> None:
         while True:

@@ -8,6 +8,7 @@ fresh; it closes them all on shutdown.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -38,13 +39,14 @@ from online.metrics import Metrics, MetricsMiddleware
 from online.models import ModelCache
 from online.nearcache import NearCache
 from online.ratelimit import RateLimiter
-from online.redis_client import SafeRedis
+from online.redis_client import FAILURES, SafeRedis
 from online.routes import admin, edge, games, health, models, predictions
 from online.routes._common import store_error
 from online.service import PredictionService
 from online.shedding import Shedder
 
 log = logging.getLogger(__name__)
+CLOSE_TIMEOUT_S = 2.0
 
 
 def build_services(settings: Settings, online: OnlineSettings, metrics: Metrics) -> Services:
@@ -103,8 +105,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await svc.pointer.stop()
-        await pubsub.aclose()
-        await svc.redis.aclose()
+        for client in (pubsub, svc.redis):  # a dead Redis must not hold up the shutdown
+            with contextlib.suppress(TimeoutError, *FAILURES):
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await client.aclose()
         svc.close_sync_redis()
         svc.engine.dispose()
 

@@ -74,6 +74,10 @@ def async_client(settings: RedisSettings) -> aioredis.Redis | aioredis.RedisClus
 
 
 def pubsub_client(settings: RedisSettings) -> aioredis.Redis:
-    options = _request_options(settings)
-    del options["socket_timeout"]  # a subscriber waits for messages as long as it takes
-    return aioredis.Redis.from_url(settings.redis_url, **options)
+    # No socket timeout (a subscriber waits for messages as long as it takes) and no
+    # retry of reads: the listener reconnects itself, with its own backoff.
+    return aioredis.Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=settings.redis_connect_timeout_s,
+        retry=AsyncRetry(_backoff(REQUEST_BACKOFF), settings.redis_retries),
+    )
