@@ -35,12 +35,20 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 bullpen \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin bullpen
+      --shell /usr/sbin/nologin bullpen \
+ && install -d -o 10001 -g 10001 -m 0750 /var/lib/bullpen
 COPY --from=build /opt/venv /opt/venv
-# DAGSTER_HOME: a writable place for Dagster unless the Helm chart sets its own.
+# Writable places for a bare `docker run IMAGE`: the embedded SQLite store and
+# downloads under /var/lib/bullpen (the package's own var/ is read-only site-packages),
+# DAGSTER_HOME unless the Helm chart sets its own, and HOME/MPLCONFIGDIR so matplotlib
+# has a cache directory. Deployments set BULLPEN_DATABASE_URL to PostgreSQL.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    HOME=/var/lib/bullpen \
+    MPLCONFIGDIR=/tmp/matplotlib \
+    BULLPEN_DATABASE_URL=sqlite:////var/lib/bullpen/bullpen.db \
+    BULLPEN_DOWNLOAD_DIR=/var/lib/bullpen/downloads \
     DAGSTER_HOME=/tmp/dagster_home
 WORKDIR /app
 COPY workspace.yaml ./

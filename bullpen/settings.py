@@ -31,10 +31,24 @@ class _Section(BaseSettings):
 
 
 class StoreSettings(_Section):
+    """The app store, and the bounds on every call to it (a frozen server must not hang
+    anything that asks it: the API, a CLI command or a Dagster step)."""
+
     database_url: str = Field(
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'bullpen.db'}",
         description="SQLAlchemy URL of the app store (SQLite file or PostgreSQL).",
     )
+    db_connect_timeout_s: int = Field(
+        default=5, ge=2, description="PostgreSQL connect timeout (libpq's minimum is 2 s)."
+    )
+    db_statement_timeout_ms: int = Field(
+        default=30_000, ge=0, description="PostgreSQL statement_timeout per session (0: none)."
+    )
+    db_pool_timeout_s: float = Field(
+        default=5.0, gt=0, description="Longest wait for a pooled connection before an error."
+    )
+    db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections kept open.")
+    db_max_overflow: int = Field(default=5, ge=0, description="…and opened beyond them at peaks.")
 
 
 class GameLogSettings(_Section):
@@ -121,6 +135,9 @@ class PromotionSettings(BaseSettings):
     )
     warm_days: int = Field(
         default=3, ge=1, description="Days of scheduled games warmed for green from the as-of date."
+    )
+    sensor_interval_s: int = Field(
+        default=30, ge=1, description="How often the promotion sensor looks at check results."
     )
     as_of: dt.date | None = Field(
         default=None, description="First day warmed (default: today in New York); for replays."

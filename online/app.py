@@ -20,12 +20,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from bullpen.cache.clients import async_client, pubsub_client
 from bullpen.cache.contract import ActiveModel
-from bullpen.serving.active import serving_pointer
+from bullpen.serving.active import ModelNotFound, serving_pointer
 from bullpen.settings import Settings, get_settings
 from bullpen.store import make_engine, upgrade
 from online import promotion
@@ -41,9 +42,10 @@ from online.nearcache import NearCache
 from online.ratelimit import RateLimiter
 from online.redis_client import FAILURES, SafeRedis
 from online.routes import admin, edge, games, health, models, predictions
-from online.routes._common import store_error
+from online.routes._common import store_error, store_timeout
 from online.service import PredictionService
 from online.shedding import Shedder
+from online.store import StoreGate, StoreTimeout
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 2.0
@@ -53,11 +55,12 @@ def build_services(settings: Settings, online: OnlineSettings, metrics: Metrics)
     """Every long-lived object of one app instance (nothing connects yet)."""
     import bullpen.store.apikeys  # noqa: F401 - its table must be in the metadata
 
-    engine = make_engine(settings.store.database_url)
+    engine = make_engine(settings.store.database_url, settings.store)
     cache = settings.redis
     redis = SafeRedis(async_client(cache), cache.redis_deadline_s, cache.redis_breaker_s)
     near: NearCache[bytes] = NearCache(online.near_cache_size, online.near_cache_ttl_s)
     model_cache = ModelCache(engine)
+    gate = StoreGate(online.store_deadline_s, online.store_breaker_s, online.threads)
 
     def on_change(active: ActiveModel) -> None:
         near.clear()
@@ -71,16 +74,28 @@ def build_services(settings: Settings, online: OnlineSettings, metrics: Metrics)
         redis=redis,
         pointer=ActivePointer(redis, on_change),
         predictions=PredictionService(
-            engine, redis, near, model_cache, metrics, cache.cache_ttl_s, online.lock_ms
+            engine,
+            redis,
+            near,
+            model_cache,
+            metrics,
+            cache.cache_ttl_s,
+            online.lock_ms,
+            gate,
         ),
         models=model_cache,
         verifier=KeyVerifier(
-            engine, settings.auth.api_key_secret.get_secret_value(), online.key_cache_ttl_s
+            engine,
+            settings.auth.api_key_secret.get_secret_value(),
+            online.key_cache_ttl_s,
+            gate,
         ),
         limiter=RateLimiter(
             redis, online.rate_limit_per_s, online.rate_limit_burst, online.rate_limit_lease
         ),
         metrics=metrics,
+        store_gate=gate,
+        upkeep_gate=StoreGate(online.store_deadline_s, online.store_breaker_s, threads=1),
         canary=Canary(online.canary_percent, online.shadow, online.green_version, metrics.registry),
     )
 
@@ -97,6 +112,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.pointer.set(await run_in_threadpool(serving_pointer, svc.engine))
     pubsub = pubsub_client(svc.settings.redis)
     svc.pointer.start(pubsub, online.pointer_poll_s)
+    await _preload(svc)
     # Everything loaded so far (pandas, LightGBM, SQLAlchemy…) lives as long as the
     # process; freezing it keeps full GC passes from rescanning it mid-request.
     gc.collect()
@@ -111,6 +127,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                     await client.aclose()
         svc.close_sync_redis()
         svc.engine.dispose()
+
+
+async def _preload(svc: Services) -> None:
+    """Load the serving model before the first request, so the first misses pay for
+    their rows only. Best effort: a store that is down now answers the misses 503 later."""
+    active = svc.pointer.current
+    if active is not None:
+        with contextlib.suppress(StoreTimeout, ModelNotFound, SQLAlchemyError):
+            await svc.predictions.model(active.model_version)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -148,16 +173,21 @@ def create_app(settings: Settings | None = None, online: OnlineSettings | None =
     settings = settings or get_settings()
     online = online or get_online_settings()
     metrics = Metrics()
-    app = FastAPI(
+    # FastAPI's own /docs load Swagger UI from a CDN: a blank page without internet.
+    # fastapi-offline serves the same pages with their assets from the package.
+    app = FastAPIOffline(
         title="bullpen",
         version="1",
         description="MLB win probabilities, fair odds and betting edge, served from a cache.",
         lifespan=_lifespan,
+        # No validator badge: Swagger UI would fetch it from validator.swagger.io.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     services = app.state.services = build_services(settings, online, metrics)
     promotion.install(services)  # pointer repair; the green model's refresh when needed
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SQLAlchemyError, store_error)  # store down: 503, not 500
+    app.add_exception_handler(StoreTimeout, store_timeout)  # store frozen: 503 at the deadline
     for module in (predictions, games, edge, models, admin, health):
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

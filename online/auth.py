@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from bullpen.domain.apikeys import hash_key, scope_allows
 from bullpen.store.apikeys import KeyRecord, lookup_key
 from online.nearcache import NearCache
 from online.routes._common import STORE_DOWN
+from online.store import StoreGate, StoreTimeout
 
 MAX_CACHED_KEYS = 10_000
 # While the store is down a key's last answer from it stays in force this long, so
@@ -51,8 +51,11 @@ def extract_key(authorization: str | None, x_api_key: str | None) -> str | None:
 
 
 class KeyVerifier:
-    def __init__(self, engine: Engine, secret: str, ttl: float) -> None:
+    def __init__(
+        self, engine: Engine, secret: str, ttl: float, store: StoreGate | None = None
+    ) -> None:
         self.engine = engine
+        self.store = store or StoreGate(deadline=1.0, breaker=0.0)
         self.secret = secret.encode()
         # Values are 1-tuples so a cached "no such key" differs from a cache miss.
         self._cache: NearCache[tuple[Caller | None]] = NearCache(MAX_CACHED_KEYS, ttl)
@@ -75,7 +78,7 @@ class KeyVerifier:
             raise AuthError(401, "missing API key: send Authorization: Bearer <key> or X-API-Key")
         digest = hash_key(self.secret, key)
         cached = self._cache.get(digest)
-        caller = cached[0] if cached is not None else await run_in_threadpool(self._load, digest)
+        caller = cached[0] if cached is not None else await self._lookup(digest)
         if caller is None:
             raise AuthError(401, "invalid or revoked API key")
         if cached is None:
@@ -83,6 +86,17 @@ class KeyVerifier:
         if not scope_allows(caller.scope, scope):
             raise AuthError(403, f"this API key's scope {caller.scope!r} does not allow {scope!r}")
         return caller
+
+    async def _lookup(self, digest: str) -> Caller | None:
+        """The store's answer within the deadline; past it, the key's last answer if known
+        (the store is unreachable, as far as this request can tell)."""
+        try:
+            return await self.store.call(self._load, digest)
+        except StoreTimeout:
+            known = self._known.get(digest)
+            if known is None:  # never seen: the app answers 503 (online/routes/_common.py)
+                raise
+            return known[0]
 
     def _load(self, digest: str) -> Caller | None:
         try:

@@ -27,6 +27,12 @@ class OnlineSettings(BaseSettings):
     # beyond a few only take the GIL from the event loop: with anyio's default of 40, at
     # 2x capacity even 503s waited seconds (tests/faults/test_faults_overload.py).
     threads: int = Field(default=4, ge=1, description="Thread-pool size per worker.")
+    # Every call into the SQL store from a request is abandoned past this (online/store.py):
+    # a frozen database costs a request this long at most, then a 503 with Retry-After.
+    store_deadline_s: float = Field(default=0.8, gt=0, description="Longest store call.")
+    store_breaker_s: float = Field(
+        default=1.0, ge=0, description="After a store timeout, fail store calls at once this long."
+    )
     near_cache_size: int = Field(default=8192, ge=0)
     near_cache_ttl_s: float = Field(default=5.0, ge=0)
     fast_path: bool = Field(default=True, description="Serve near-cache hits ahead of FastAPI.")

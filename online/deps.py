@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
@@ -27,6 +27,9 @@ from online.models import ModelCache
 from online.ratelimit import RateLimiter
 from online.redis_client import SafeRedis
 from online.service import PredictionService
+from online.store import StoreGate
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,8 +45,20 @@ class Services:
     limiter: RateLimiter
     metrics: Metrics
     canary: Canary
+    store_gate: StoreGate  # requests' store calls
+    # Background work that waits on Redis as well as the store (pointer repair): a gate
+    # of its own, so a frozen Redis shuts this one, never the requests' store.
+    upkeep_gate: StoreGate
     _sync_redis: Any = field(default=None, repr=False)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    async def store(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` against the store in a thread, within the store deadline."""
+        return await self.store_gate.call(fn, *args)
+
+    async def upkeep(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` for background upkeep, in a thread, within the store deadline."""
+        return await self.upkeep_gate.call(fn, *args)
 
     def sync_redis(self) -> Any:
         """The batch-style client (same configuration) for work run in a thread: the

@@ -46,6 +46,10 @@ class Metrics:
             "bullpen_model_info", "The model version being served (value 1)",
             ["model_version", "feature_version"], registry=r,
         )  # fmt: skip
+        self.dependency = Gauge(
+            "bullpen_dependency_up", "Whether a dependency answered the last readiness check",
+            ["dependency"], registry=r,
+        )  # fmt: skip
         # Children resolved once per label set: `labels()` is a dict lookup plus a lock.
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 

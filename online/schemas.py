@@ -22,9 +22,13 @@ from pydantic import (
 from bullpen.domain.odds import check_american
 
 GAME_ID_PATTERN = r"^[A-Z]{3}\d{8}[0-3]$"
+# Examples are real games of the bundled data's last date, the one `scripts/run` serves:
+# "Try it out" in /docs answers instead of 404 (tests/online/test_docs.py checks them).
+EXAMPLE_GAME = "ANA202310010"
+EXAMPLE_DATE = "2023-10-01"
 GameIdField = Annotated[
     str,
-    Field(pattern=GAME_ID_PATTERN, examples=["NYA202204070"],
+    Field(pattern=GAME_ID_PATTERN, examples=[EXAMPLE_GAME],
           description="Retrosheet id: home team, yyyymmdd, game number 0-3."),
 ]  # fmt: skip
 
@@ -50,6 +54,11 @@ class PredictionOut(BaseModel):
     model_version: str
     feature_version: str
     computed_at: dt.datetime
+    in_sample: bool = Field(
+        description="True when the game's date is inside the model's training window: the "
+        "model saw its result, so this number is a fit, not a forecast. For an honest "
+        "out-of-sample number, run the walk-forward backtest (`bullpen backtest`)."
+    )
     cached: bool
 
 
@@ -68,13 +77,29 @@ class PredictIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     game_id: GameIdField
     model_name: str | None = Field(
+        default=None, max_length=128, examples=["bullpen-win-probability"],
+        description="Registry name: the served model of that name (omitted: the served model).",
+    )  # fmt: skip
+    model_version: str | None = Field(
         default=None, max_length=128,
-        description="Registry name or version; omitted or the active one = the served model.",
+        description="A registry version: the served model, or a retired one (else 409).",
     )  # fmt: skip
 
 
+# The widest prices any book posts are far inside these; beyond them a price is a typo,
+# and its implied probability would round to 0 or 1 (no edge can be computed from it).
+MAX_AMERICAN = 100_000.0
+MAX_DECIMAL = 1_001.0  # the decimal price of +100000
+
+
 def _american(value: float) -> float:
-    return check_american(value)  # OddsError is a ValueError: pydantic reports it as 422
+    check_american(value)  # OddsError is a ValueError: pydantic reports it as 422
+    if abs(value) > MAX_AMERICAN:
+        raise ValueError(
+            f"American odds must be between -{MAX_AMERICAN:,.0f} and +{MAX_AMERICAN:,.0f}, "
+            f"got {value:g}"
+        )
+    return value
 
 
 # The schema says what the validator enforces, so schema-valid odds are always accepted.
@@ -82,18 +107,30 @@ AmericanOdds = Annotated[
     float,
     AfterValidator(_american),
     WithJsonSchema(
-        {"anyOf": [{"type": "number", "maximum": -100}, {"type": "number", "minimum": 100}],
-         "description": "American odds: <= -100 or >= +100.", "examples": [-150, 130]}
+        {"anyOf": [{"type": "number", "minimum": -MAX_AMERICAN, "maximum": -100},
+                   {"type": "number", "minimum": 100, "maximum": MAX_AMERICAN}],
+         "description": "American odds: -100000 to -100, or +100 to +100000.",
+         "examples": [-150, 130]}
     ),
 ]  # fmt: skip
-DecimalOdds = Annotated[float, Field(gt=1, description="Decimal odds (> 1).", examples=[1.8])]
+DecimalOdds = Annotated[
+    float,
+    Field(gt=1, le=MAX_DECIMAL, description="Decimal odds: above 1, at most 1001.",
+          examples=[1.8]),
+]  # fmt: skip
 
 
 class _EdgeBase(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     game_id: GameIdField
-    kelly_fraction: float = Field(default=0.25, gt=0, le=1)
-    kelly_cap: float = Field(default=0.05, ge=0, le=1)
+    kelly_fraction: float = Field(
+        default=0.25, gt=0, le=1,
+        description="Share of the full Kelly stake to bet, above 0 and at most 1 (0.25: quarter "
+        "Kelly).",
+    )  # fmt: skip
+    kelly_cap: float = Field(
+        default=0.05, ge=0, le=1, description="Largest stake as a share of bankroll, 0 to 1."
+    )
 
 
 class AmericanEdgeIn(_EdgeBase):
@@ -113,8 +150,10 @@ class DecimalEdgeIn(_EdgeBase):
 
 
 def _odds_format(value: Any) -> str:
+    """The body's format; absent means American, anything else fails naming both formats."""
     if isinstance(value, dict):
-        return "decimal" if value.get("odds_format") == "decimal" else "american"
+        given = value.get("odds_format", "american")
+        return given if isinstance(given, str) else repr(given)
     return getattr(value, "odds_format", "american")
 
 
@@ -155,11 +194,13 @@ class ModelOut(BaseModel):
     train_seasons: list[int]
     feature_version: str | None
     metrics: dict[str, Any]
-    active: bool
+    active: bool = Field(description="This replica serves it.")
+    alias: str | None = Field(description="`blue` (serving) or `green` (the other slot).")
 
 
 class ModelsOut(BaseModel):
     active: str | None
+    aliases: dict[str, str] = Field(description="Slot → model version (blue serves).")
     models: list[ModelOut]
 
 
@@ -181,10 +222,17 @@ class HealthOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
-    ready: bool
-    cache: bool
-    model_pointer: bool
+    ready: bool = Field(
+        description="This replica can serve: a model known, and Redis or the "
+        "store answering (both gone is the only other reason for false)."
+    )
+    cache: bool = Field(description="Redis answered.")
+    store: bool = Field(description="The SQL store answered.")
+    model_pointer: bool = Field(description="This replica knows which model serves.")
     model_version: str | None
+    degraded: list[str] = Field(
+        description="Dependencies down while the replica still serves, e.g. ['cache']."
+    )
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -11,23 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from bullpen.cache import contract as cache
 from bullpen.cache.contract import ActiveModel
+from bullpen.domain.model import WinModel
 from bullpen.serving.predictions import row_for_game, rows_for
 from online.metrics import Metrics
 from online.models import ModelCache
 from online.nearcache import NearCache
 from online.redis_client import SafeRedis
+from online.store import StoreGate
 
 LOCK_POLL_S = 0.02
 EMPTY_DAY_TTL_S = 60  # an empty slate may just not be warmed yet
+Body = dict[str, Any]
+Compute = Callable[[], Awaitable[Body]]  # a miss's body, from the store
 
 
 class PredictionService:
@@ -40,6 +45,7 @@ class PredictionService:
         metrics: Metrics,
         ttl: int,
         lock_ms: int,
+        store: StoreGate | None = None,
     ) -> None:
         self.engine = engine
         self.redis = redis
@@ -48,6 +54,7 @@ class PredictionService:
         self.metrics = metrics
         self.ttl = ttl
         self.lock_ms = lock_ms
+        self.store = store or StoreGate(deadline=1.0, breaker=0.0)
         self._inflight: dict[str, asyncio.Future[bytes]] = {}
         self.computations = 0  # how many misses were computed (tests check single-flight)
 
@@ -61,22 +68,38 @@ class PredictionService:
     async def game(self, active: ActiveModel, game_id: str) -> bytes:
         key = cache.prediction_key(active.model_version, active.feature_version, game_id)
         return self.near_hit(key) or await self._lookup(
-            key, lambda: self._compute_game(active, game_id)
+            key, lambda: self._computed(active, self._compute_game, active, game_id)
         )
 
     async def day(self, active: ActiveModel, date: dt.date) -> bytes:
         key = cache.day_key(active.model_version, active.feature_version, date)
         return self.near_hit(key) or await self._lookup(
-            key, lambda: self._compute_day(active, date)
+            key, lambda: self._computed(active, self._compute_day, active, date)
         )
 
-    async def _lookup(self, key: str, compute: Callable[[], dict[str, Any]]) -> bytes:
+    async def model(self, version: str) -> WinModel:
+        """The loaded model: its artifact read within the store's deadline, then
+        deserialized in a thread without one (CPU time is not a dead store)."""
+        model = self.models.get(version)
+        if model is None:
+            entry = await self.store.call(self.models.fetch, version)
+            model = await anyio.to_thread.run_sync(self.models.add, entry)
+        return model
+
+    async def _computed(
+        self, active: ActiveModel, compute: Callable[..., Body], *args: Any
+    ) -> Body:
+        """`compute(*args, model=…)` in the store's gate, after the model is loaded."""
+        model = await self.model(active.model_version)
+        return await self.store.call(functools.partial(compute, model=model), *args)
+
+    async def _lookup(self, key: str, compute: Compute) -> bytes:
         # The Redis read is single-flight too: when a hot key's near-cache entry
         # expires, the requests waiting on it share one GET instead of each taking a
         # pooled connection (at 256+ connections that herd made p99 ~10x worse).
         return await self._single_flight(key, lambda: self._read(key, compute))
 
-    async def _read(self, key: str, compute: Callable[[], dict[str, Any]]) -> bytes:
+    async def _read(self, key: str, compute: Compute) -> bytes:
         raw = await self.redis.get(key)
         if raw is not None:
             self.metrics.cache.labels("redis", "hit").inc()
@@ -103,7 +126,7 @@ class PredictionService:
         finally:
             del self._inflight[key]
 
-    async def _fill(self, key: str, compute: Callable[[], dict[str, Any]]) -> bytes:
+    async def _fill(self, key: str, compute: Compute) -> bytes:
         lock, token = cache.lock_key(key), uuid.uuid4().hex
         acquired = await self.redis.acquire(lock, token, self.lock_ms)
         if acquired is False:  # another replica computes it: wait for its value
@@ -112,7 +135,7 @@ class PredictionService:
                 self.near.put(key, raw)
                 return raw
         try:
-            body = await run_in_threadpool(compute)
+            body = await compute()
             self.computations += 1
             self.metrics.computed.inc()
             stored = cache.encode(body)
@@ -133,21 +156,21 @@ class PredictionService:
                 return raw
         return None
 
-    def _compute_game(self, active: ActiveModel, game_id: str) -> dict[str, Any]:
-        model = self.models.load(active.model_version)
+    def _compute_game(self, active: ActiveModel, game_id: str, *, model: WinModel) -> Body:
         row = row_for_game(self.engine, model, active, game_id)
-        return cache.prediction_body(row, active.model_version, active.feature_version, cached=True)
+        return self._body(active, row)
 
-    def _compute_day(self, active: ActiveModel, date: dt.date) -> dict[str, Any]:
-        model = self.models.load(active.model_version)
-        rows = rows_for(self.engine, model, active, on=date).rows
-        games = [
-            cache.prediction_body(r, active.model_version, active.feature_version, cached=True)
-            for r in rows
-        ]
+    def _compute_day(self, active: ActiveModel, date: dt.date, *, model: WinModel) -> Body:
+        games = [self._body(active, r) for r in rows_for(self.engine, model, active, on=date).rows]
         return cache.day_body(
             date, games, active.model_version, active.feature_version, cached=True
         )
+
+    def _body(self, active: ActiveModel, row: dict[str, Any]) -> dict[str, Any]:
+        return cache.prediction_body(
+            row, active.model_version, active.feature_version, cached=True,
+            trained_until=self.models.trained_until(active.model_version),
+        )  # fmt: skip
 
 
 def _uncached(body: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,12 @@
 
 * A request is answered 503 with `Retry-After: 1` at once when admitting it would mean
   a queue: more requests inside the app than it completes in `max_queue_s` (its recent
-  completion rate, measured here, times `max_queue_s`), or more than `max_in_flight`.
+  completion rate, measured here, times `max_queue_s`), or more than `max_in_flight`, or
+  an event loop running late by more than `max_queue_s`. The last is the queue
+  nobody counts in flight: requests parsed but not yet run, because the loop itself is
+  the bottleneck (cheap requests at a rate one core cannot keep up with, or a machine
+  whose other work takes the CPU). A refusal costs a fraction of an answer, so shedding
+  then frees the loop for the requests it admits.
   Overload then costs the excess requests a fast rejection, and the admitted ones keep
   their latency, instead of every request waiting until it times out. The limit follows
   what requests cost: cheap cache reads completing at thousands per second are never
@@ -19,6 +24,7 @@ observable. 0 disables a limit.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -33,6 +39,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 NEVER_SHED = frozenset({"/health", "/ready", "/metrics"})
 FLOOR = 64
+# The loop's lateness is sampled every LAG_TICK_S; a late tick counts at once, then the
+# figure halves per on-time tick (a GC pause sheds for a few ticks, not for seconds).
+LAG_TICK_S = 0.01
 # The completion rate is sampled over windows this long; it rises at once and decays by
 # DECAY per window, so a burst after a quiet spell is not judged by the quiet rate.
 WINDOW_S = 0.25
@@ -61,6 +70,27 @@ class CompletionRate:
         return self.per_s
 
 
+class LoopLag:
+    """How late the event loop runs a timer: the wait of everything queued in it."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def watch(self) -> None:
+        """Start sampling in the running loop (once per loop)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._sample())
+
+    async def _sample(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await asyncio.sleep(LAG_TICK_S)
+            late = max(0.0, loop.time() - started - LAG_TICK_S)
+            self.seconds = late if late > self.seconds else (self.seconds + late) / 2
+
+
 class Shedder:
     def __init__(
         self,
@@ -76,6 +106,7 @@ class Shedder:
         self.max_body_bytes = max_body_bytes
         self.in_flight = 0
         self.rate = CompletionRate()
+        self.lag = LoopLag()
         self.rejected = Counter(
             "bullpen_requests_shed", "Requests refused before the app: overload or size",
             ["reason"], registry=registry,
@@ -87,6 +118,7 @@ class Shedder:
         if scope["type"] != "http" or scope["path"] in NEVER_SHED:
             await self.app(scope, receive, send)
             return
+        self.lag.watch()
         if self._overloaded():
             self._shed.inc()
             await _answer(send, 503, _OVERLOADED, [(b"retry-after", b"1")])
@@ -101,7 +133,11 @@ class Shedder:
     def _overloaded(self) -> bool:
         if self.max_in_flight and self.in_flight >= self.max_in_flight:
             return True
-        if not self.max_queue_s or self.in_flight < FLOOR:
+        if not self.max_queue_s:
+            return False
+        if self.lag.seconds > self.max_queue_s:
+            return True
+        if self.in_flight < FLOOR:
             return False
         return self.in_flight >= self.rate.current() * self.max_queue_s
 

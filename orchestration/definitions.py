@@ -38,7 +38,7 @@ defs = Definitions(
     },
     # How they run: the whole batch, one as-of date at a time, and a blue → green flip.
     jobs=[batch_job, daily_predictions_job, promotion_job],
-    # When: today's predictions every morning (stopped until turned on in the UI).
+    # When: today's predictions every morning (on by default in a local deployment).
     schedules=[daily_predictions_schedule],
     # And when a candidate's checks all passed: the promotion (rejection when one failed).
     sensors=[promotion_sensor],

@@ -29,6 +29,7 @@ from assets.modeling.checks import CANDIDATE, CHECK_NAMES
 from assets.resources import StoreResource
 from bullpen.serving.active import promoted_version
 from bullpen.serving.lifecycle import settle_checks
+from bullpen.settings import PromotionSettings
 from orchestration.check_results import Outcome, check_outcomes
 from orchestration.jobs import promotion_job
 
@@ -40,7 +41,7 @@ def build_promotion_sensor(
     asset_key: AssetKey = CANDIDATE,
     check_names: Sequence[str] = CHECK_NAMES,
     name: str = "promotion_sensor",
-    minimum_interval_seconds: int = 30,
+    minimum_interval_seconds: int | None = None,
 ) -> SensorDefinition:
     """A sensor that promotes the newest candidate once its checks have all passed.
 
@@ -119,10 +120,11 @@ def build_promotion_sensor(
             cursor=decision,
         )
 
+    interval = minimum_interval_seconds or PromotionSettings().sensor_interval_s
     return sensor(
         name=name,
         job=job,
-        minimum_interval_seconds=minimum_interval_seconds,
+        minimum_interval_seconds=interval,
         default_status=DefaultSensorStatus.RUNNING,
         description=f"Launches {job.name} when every check of the newest "
         f"{asset_key.to_user_string()} passed; rejects it when one failed.",

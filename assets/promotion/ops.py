@@ -66,6 +66,13 @@ def warm_green(
         "keys_present": MetadataValue.int(coverage.present),
         "coverage": MetadataValue.float(round(coverage.ratio, 4)),
     }
+    if coverage.empty:
+        raise Failure(
+            f"{entry.version}: no games scheduled {days[0]} .. {days[-1]}, so nothing was "
+            "warmed and nothing verified: promote on dates with games (`as_of` in the run "
+            "config, or BULLPEN_PROMOTION_AS_OF)",
+            metadata=metadata,
+        )
     if not coverage.complete:
         raise Failure(
             f"{entry.version}: {coverage.present}/{coverage.expected} keys warm; missing e.g. "

@@ -41,8 +41,12 @@ def prediction_cache(
         pointer = active.reconcile(engine, client)
     names = [e.version for e in entries]
     context.log.info(f"{day}: warmed {keys} keys ({size} bytes) for {names}")
+    note = (
+        {} if entries else {"note": MetadataValue.text(f"no predictions of {day}: nothing warmed")}
+    )
     return MaterializeResult(
-        metadata={
+        metadata=note
+        | {
             "keys_written": MetadataValue.int(keys),
             "bytes": MetadataValue.int(size),
             "keys_per_second": MetadataValue.float(keys / seconds if seconds else 0.0),

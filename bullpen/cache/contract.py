@@ -35,7 +35,9 @@ Values
 Compact JSON (``separators=(",", ":")``), UTF-8, with these fields for a game:
 ``game_id, date (YYYY-MM-DD), home, away (Retrosheet codes; away may be null),
 p_home, p_away, fair_odds {home, away: {decimal, american}}, model_version,
-feature_version, computed_at (ISO 8601 UTC), cached (always true in the cache)``.
+feature_version, computed_at (ISO 8601 UTC), in_sample (true when the game's date is
+inside the model's training window: its number is not a forecast), cached (always
+true in the cache)``.
 A day value is ``{date, model_version, feature_version, count, games: [game…],
 cached}``. Every value carries when and from what it was computed, and every
 key has a TTL, so nothing stale is indistinguishable from fresh.
@@ -129,15 +131,18 @@ def _team(value: Any) -> str | None:
 
 
 def prediction_body(
-    row: Mapping[str, Any], model_version: str, feature_version: str, *, cached: bool
-) -> dict[str, Any]:
+    row: Mapping[str, Any], model_version: str, feature_version: str, *, cached: bool,
+    trained_until: dt.date | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The response body of one game from a predictions row (game_id, date, home, away,
-    p_home, computed_at). Fair odds are derived here so every reader agrees on them."""
+    p_home, computed_at). Fair odds are derived here so every reader agrees on them;
+    `trained_until` is the first date the model did not train on (None: untrained)."""
     p_home = float(row["p_home"])
     p_away = 1.0 - p_home
+    date = _iso_date(row["date"])
     return {
         "game_id": str(row["game_id"]),
-        "date": _iso_date(row["date"]),
+        "date": date,
         "home": _team(row.get("home")),
         "away": _team(row.get("away")),
         "p_home": _round(p_home),
@@ -149,8 +154,17 @@ def prediction_body(
         "model_version": model_version,
         "feature_version": feature_version,
         "computed_at": _iso_time(row["computed_at"]),
+        "in_sample": in_sample(date, trained_until),
         "cached": cached,
     }
+
+
+def in_sample(date: str | dt.date, trained_until: dt.date | None) -> bool:
+    """Whether a game of `date` was inside the training window (the model saw its result)."""
+    if trained_until is None:
+        return False
+    day = date if isinstance(date, dt.date) else dt.date.fromisoformat(date)
+    return day < trained_until
 
 
 def _fair(p: float) -> dict[str, float]:
@@ -179,8 +193,9 @@ def encode(body: Mapping[str, Any]) -> bytes:
 
 
 def warm_entries(
-    rows: Iterable[Mapping[str, Any]], model_version: str, feature_version: str
-) -> dict[str, bytes]:
+    rows: Iterable[Mapping[str, Any]], model_version: str, feature_version: str,
+    trained_until: dt.date | None = None,
+) -> dict[str, bytes]:  # fmt: skip
     """Every key and value that warming writes for `rows`: one per game, one per date.
 
     The bytes are exactly ``encode(prediction_body(...))`` and ``encode(day_body(...))``
@@ -195,7 +210,7 @@ def warm_entries(
     entries: dict[str, bytes] = {}
     days: dict[str, list[tuple[str, str]]] = {}
     for row in rows:
-        game_id, date, text = _game_json(row, tail)
+        game_id, date, text = _game_json(row, tail, trained_until)
         entries[prediction_key(model_version, feature_version, game_id)] = text.encode()
         days.setdefault(date, []).append((game_id, text))
     versions = f'"model_version":{_json_str(model_version)},' + (
@@ -223,7 +238,9 @@ def _json_team(value: Any) -> str:
     return "null" if team is None else _json_str(team)
 
 
-def _game_json(row: Mapping[str, Any], tail: str) -> tuple[str, str, str]:
+def _game_json(
+    row: Mapping[str, Any], tail: str, trained_until: dt.date | None
+) -> tuple[str, str, str]:
     """(game_id, date, the game's JSON with ``cached: true``), as `prediction_body` + `encode`."""
     p_home = float(row["p_home"])
     p_away = 1.0 - p_home
@@ -238,7 +255,8 @@ def _game_json(row: Mapping[str, Any], tail: str) -> tuple[str, str, str]:
         f',"american":{_json_float(_round(probability_to_american(p_home), 1))}}}'
         f',"away":{{"decimal":{_json_float(_round(probability_to_decimal(p_away), 4))}'
         f',"american":{_json_float(_round(probability_to_american(p_away), 1))}}}}}'
-        f'{tail}{_json_str(_iso_time(row["computed_at"]))},"cached":true}}'
+        f"{tail}{_json_str(_iso_time(row['computed_at']))}"
+        f',"in_sample":{"true" if in_sample(date, trained_until) else "false"},"cached":true}}'
     )
     return game_id, date, text
 

@@ -5,6 +5,7 @@ The bytes are the contract's (`bullpen.cache.contract`); this module only moves 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ def warm(
     model_version: str,
     feature_version: str,
     ttl: int,
+    trained_until: dt.date | None = None,
 ) -> WarmResult:
     """Write the cache entries of `predictions_rows` with a TTL of `ttl` seconds.
 
@@ -48,7 +50,8 @@ def warm(
     SETs are sent, in batches per node (see `write_entries`), so nothing is
     cross-slot. Idempotent: re-running writes the same bytes again.
     """
-    return write_entries(redis, warm_entries(predictions_rows, model_version, feature_version), ttl)
+    entries = warm_entries(predictions_rows, model_version, feature_version, trained_until)
+    return write_entries(redis, entries, ttl)
 
 
 def write_entries(redis: Any, entries: Mapping[str, bytes], ttl: int) -> WarmResult:

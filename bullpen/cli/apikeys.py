@@ -6,6 +6,7 @@ setting the API reads), so keys created here verify in the API.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -83,3 +84,39 @@ def revoke(
         typer.secho(f"error: no active key with id {key_id}", err=True, fg="red")
         raise typer.Exit(code=1)
     typer.echo(f"revoked {key_id}")
+
+
+LOCAL_NAME = "local-admin"
+
+
+@apikey_app.command()
+def local(
+    file: Annotated[
+        Path, typer.Option(help="Where the key is kept (mode 600); read again on the next run.")
+    ] = Path("var/local-admin.key"),
+    database_url: DbOption = None,
+) -> None:
+    """The one admin key of a local deployment: the kept one while it still works, else a
+    new one, with every earlier local key revoked. Prints the key."""
+    from bullpen.domain.apikeys import hash_key
+    from bullpen.settings import get_settings
+    from bullpen.store.apikeys import create_key, list_keys, lookup_key, revoke_key
+
+    secret = get_settings().auth.api_key_secret.get_secret_value()
+    engine = _engine(database_url)
+    try:
+        kept = file.read_text().strip() if file.is_file() else ""
+        record = lookup_key(engine, hash_key(secret, kept)) if kept else None
+        if record is None or not record.active or record.name != LOCAL_NAME:
+            for old in list_keys(engine):
+                if old.name == LOCAL_NAME and old.active:
+                    revoke_key(engine, old.id)
+            kept, record = create_key(engine, secret, LOCAL_NAME, "admin")
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.touch(mode=0o600)
+            file.chmod(0o600)
+            file.write_text(kept + "\n")
+    finally:
+        engine.dispose()
+    typer.echo(kept)
+    typer.echo(f"id={record.id} name={LOCAL_NAME} scope=admin, kept in {file}", err=True)

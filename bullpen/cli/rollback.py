@@ -57,7 +57,10 @@ def rollback(
     typer.echo(f"active: {flip.active} (was {flip.previous})")
     if flip.warmed is not None and flip.warmed_days:
         first, last = flip.warmed_days[0], flip.warmed_days[-1]
-        typer.echo(
-            f"re-warmed {first}..{last}: {flip.warmed.present}/{flip.warmed.expected} keys",
-            err=True,
-        )
+        if flip.warmed.empty:  # nothing to warm is not "everything warm"
+            typer.echo(f"re-warmed nothing: no games scheduled {first}..{last}", err=True)
+        else:
+            typer.echo(
+                f"re-warmed {first}..{last}: {flip.warmed.present}/{flip.warmed.expected} keys",
+                err=True,
+            )

@@ -4,9 +4,9 @@ This module is the only owner of that decision. The Dagster jobs, the sensor,
 the CLI and the API call it; nothing else writes the aliases or the pointer.
 
 **The rule** (`choose`): the model serving traffic is `blue` while it is active,
-else the newest active model. A store that has never promoted anything serves
-its newest model that is not rejected, a `blend` before an `elo` (a bootstrap,
-so a fresh deployment answers before its first promotion).
+else the newest active model. A model reaches users only through a promotion: a
+store that never promoted anything serves nothing (the API answers 503 and says
+so), and the first start-up promotes its candidate like any later one.
 
 **The aliases** name the two slots: `blue` serves, `green` is the other model
 (the candidate while it is warmed, the previous model after a flip, i.e. what
@@ -33,7 +33,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from bullpen.cache.contract import ACTIVE_KEY, MODEL_CHANGED_CHANNEL, ActiveModel
-from bullpen.serving.lifecycle import HAS_SERVED, Status, TransitionError, lock, move, status_of
+from bullpen.serving.lifecycle import Status, TransitionError, lock, move, status_of
+from bullpen.serving.registry import trained_until
 from bullpen.serving.warming import Coverage, coming_days, warm_model
 from bullpen.store import ModelEntry, get_model
 from bullpen.store._sql import upsert
@@ -41,11 +42,23 @@ from bullpen.store.promotion_schema import model_aliases, model_audit
 from bullpen.store.schema import models, utcnow
 
 BLUE, GREEN = "blue", "green"
-BOOTSTRAP_KINDS = ("blend", "elo")  # preference order before the first promotion
 
 
 class MissingFeatureVersion(ValueError):
     """A registered model without a feature version: its keys could not be named."""
+
+
+class ModelNotFound(LookupError):
+    """A request named a model the registry does not have."""
+
+
+class ModelNotServable(ValueError):
+    """A request named a model that exists but may not answer (not promoted, or rejected)."""
+
+
+# What a request may ask for by version: the serving model, or one that served before
+# (a rollback target; its keys may have expired, so its answers may be computed).
+ANSWERS_BY_VERSION = frozenset({Status.ACTIVE, Status.RETIRED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +91,7 @@ def choose(candidates: Sequence[Candidate], blue: str | None) -> Candidate | Non
     for c in active:
         if c.version == blue:
             return c
-    if active:
-        return active[0]
-    if any(c.status in HAS_SERVED for c in candidates):
-        return None  # it has served before: no silent fallback to an unchecked model
-    for kind in BOOTSTRAP_KINDS:
-        for c in candidates:
-            if c.kind == kind and c.status != Status.REJECTED:
-                return c
-    return None
+    return active[0] if active else None
 
 
 def pointer(version: str, feature_version: str | None) -> ActiveModel:
@@ -121,10 +126,9 @@ def serving_entry(engine: Engine) -> ModelEntry | None:
 
 
 def promoted_version(engine: Engine) -> str | None:
-    """The model promotions put in service (blue, else the newest active); None before any."""
-    with engine.connect() as conn:
-        chosen = _serving(conn)
-    return chosen.version if chosen is not None and chosen.status == Status.ACTIVE else None
+    """The version that serves (blue, else the newest active); None before any promotion."""
+    chosen = serving_candidate(engine)
+    return chosen.version if chosen is not None else None
 
 
 def _serving(conn: Connection) -> Candidate | None:
@@ -140,6 +144,47 @@ def _alias(conn: Connection, alias: str) -> str | None:
     return conn.execute(
         select(model_aliases.c.model_version).where(model_aliases.c.alias == alias)
     ).scalar_one_or_none()
+
+
+def requested(
+    engine: Engine, serving: ActiveModel, name: str | None, version: str | None
+) -> ActiveModel:
+    """The model a request names, through the rule: a name means the serving model of that
+    name; a version must be the serving model or a retired one. `serving` is what this
+    caller would get without naming anything (a canary's green included). Light reads
+    only (no artifact): it runs on a request path."""
+    with engine.connect() as conn:
+        if version is None and name is not None and _registered(conn, name) is not None:
+            name, version = None, name  # older clients send a version as `model_name`
+        if version is not None:
+            entry = _registered(conn, version)
+            if entry is None:
+                raise ModelNotFound(f"no model version {version!r} in the registry")
+            if name is not None and entry.name != name:
+                raise ModelNotFound(f"model {version!r} is named {entry.name!r}, not {name!r}")
+            if version != serving.model_version and entry.status not in ANSWERS_BY_VERSION:
+                raise ModelNotServable(
+                    f"model {version} is {entry.status}: only the serving model "
+                    f"({serving.model_version}) or a retired one answers requests"
+                )
+            return pointer(entry.version, entry.feature_version)
+        if name is None:
+            return serving
+        current = _registered(conn, serving.model_version)
+        if current is not None and current.name == name:
+            return serving
+        if conn.execute(select(models.c.version).where(models.c.name == name)).first() is None:
+            raise ModelNotFound(f"no model named {name!r} in the registry")
+    raise ModelNotServable(f"no model named {name!r} is serving (serving: {serving.model_version})")
+
+
+def _registered(conn: Connection, version: str) -> Any:
+    """(version, name, status, feature_version) of a registered model, or None."""
+    return conn.execute(
+        select(models.c.version, models.c.name, models.c.status, models.c.feature_version).where(
+            models.c.version == version
+        )
+    ).first()
 
 
 def aliases(engine: Engine) -> dict[str, str]:
@@ -265,7 +310,9 @@ def warm(
     engine: Engine, redis: Any, entry: ModelEntry, days: Sequence[dt.date], ttl: int
 ) -> Coverage:
     """Store and warm `entry`'s predictions of `days` (the recipe of promotion and rollback)."""
-    return warm_model(engine, redis, pointer_of(entry), entry.artifact, days, ttl)
+    return warm_model(
+        engine, redis, pointer_of(entry), entry.artifact, days, ttl, trained_until(entry)
+    )
 
 
 def promote(engine: Engine, redis: Any, version: str, actor: str, reason: str = "") -> Flip:

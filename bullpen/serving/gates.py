@@ -19,11 +19,10 @@ import pandas as pd
 from bullpen.domain.features import FEATURE_NAMES, FEATURE_VERSION
 from bullpen.domain.metrics import score
 from bullpen.domain.model import WinModel
+from bullpen.serving.registry import trained_until
 from bullpen.settings import PromotionSettings
 from bullpen.store import ModelEntry
 
-# Kinds with nothing fitted to data: any window is unseen by them.
-UNTRAINED_KINDS = frozenset({"elo"})
 FEATURE_ATOL = 1e-9
 
 
@@ -42,20 +41,6 @@ def holdout_start(decided_dates: pd.Series, days: int) -> dt.date:
     """First date of the window: the last `days` days up to the last decided game."""
     last = pd.Timestamp(decided_dates.max()).date()
     return last - dt.timedelta(days=days - 1)
-
-
-def trained_until(entry: ModelEntry) -> dt.date | None:
-    """The first date the model did not train on (None: it trained on nothing).
-
-    Models registered before hold-outs existed carry no `train_until`: they are
-    taken to have trained through the end of their last season.
-    """
-    if entry.kind in UNTRAINED_KINDS:
-        return None
-    until = (entry.params or {}).get("train_until")
-    if until:
-        return dt.date.fromisoformat(str(until))
-    return dt.date(entry.train_seasons_to + 1, 1, 1)
 
 
 def window_start(entries: Sequence[ModelEntry], holdout: dt.date) -> dt.date:

@@ -19,6 +19,8 @@ from bullpen.domain.model import WinModel
 from bullpen.store import ModelEntry, list_models, merge_model_metrics, register_model
 
 MODEL_NAME = "bullpen-win-probability"
+# Kinds with nothing fitted to data: any window is unseen by them.
+UNTRAINED_KINDS = frozenset({"elo"})
 
 
 def artifact_digest(artifact: bytes) -> str:
@@ -68,6 +70,20 @@ def register(
 def add_metrics(engine: Engine, version: str, metrics: dict[str, Any]) -> None:
     """Merge `metrics` into a registered entry, keeping everything else (created_at too)."""
     merge_model_metrics(engine, version, metrics)
+
+
+def trained_until(entry: ModelEntry) -> dt.date | None:
+    """The first date the model did not train on (None: it trained on nothing).
+
+    Models registered before hold-outs existed carry no `train_until`: they are
+    taken to have trained through the end of their last season.
+    """
+    if entry.kind in UNTRAINED_KINDS:
+        return None
+    until = (entry.params or {}).get("train_until")
+    if until:
+        return dt.date.fromisoformat(str(until))
+    return dt.date(entry.train_seasons_to + 1, 1, 1)
 
 
 def _now() -> dt.datetime:

@@ -46,12 +46,18 @@ class Coverage:
     seconds: float = 0.0
 
     @property
+    def empty(self) -> bool:
+        """No key was expected: no games on the days asked for (nothing was verified)."""
+        return self.expected == 0
+
+    @property
     def ratio(self) -> float:
-        return self.present / self.expected if self.expected else 1.0
+        return self.present / self.expected if self.expected else 0.0
 
     @property
     def complete(self) -> bool:
-        return self.present == self.expected
+        """Every expected key is there, and there was at least one."""
+        return not self.empty and self.present == self.expected
 
 
 def default_as_of() -> dt.date:
@@ -103,8 +109,13 @@ def warm_model(
     artifact: bytes,
     days: Iterable[dt.date],
     ttl: int,
+    trained_until: dt.date | None = None,
 ) -> Coverage:
-    """Store and warm `active`'s rows and the games' feature keys for `days`; idempotent."""
+    """Store and warm `active`'s rows and the games' feature keys for `days`; idempotent.
+
+    `trained_until` (the first date the model did not train on) marks each body's
+    `in_sample`. A schedule without games is `Coverage.empty`, never "complete".
+    """
     games = schedule(engine, days)
     if games.empty:
         return Coverage(0, 0, ())
@@ -112,7 +123,9 @@ def warm_model(
     found = rows_for(engine, model, active, game_ids=games["game_id"].tolist())
     if found.scored:
         write_predictions(engine, to_frame(found.scored, active))
-    predictions = warm(redis, found.rows, active.model_version, active.feature_version, ttl)
+    predictions = warm(
+        redis, found.rows, active.model_version, active.feature_version, ttl, trained_until
+    )
     feats = read_features(engine, active.feature_version, game_ids=games["game_id"].tolist())
     feature_rows = (
         (r["game_id"], {n: r[n] for n in FEATURE_NAMES if n in r}) for r in feats.to_dict("records")

@@ -6,7 +6,10 @@ online tier, so it runs in WAL mode (readers never block the writer) with a
 transaction handling is switched off and SQLAlchemy emits BEGIN itself, as the
 SQLAlchemy docs recommend, so `engine.begin()` covers reads and writes alike
 and a failed load rolls back completely. PostgreSQL gets a small pre-pinged
-pool, enough for a worker process without exhausting the server.
+pool, enough for a worker process without exhausting the server, and every
+wait is bounded (`StoreSettings`): connecting, a statement on the server, and
+checking a connection out of the pool. A server that stops answering mid-query
+is the caller's deadline to enforce (the API abandons the call, `online/store.py`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bullpen.settings import StoreSettings
+
 SQLITE_BUSY_TIMEOUT_S = 30
-PG_POOL_SIZE = 5
-PG_MAX_OVERFLOW = 5
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -34,21 +37,32 @@ def normalize_url(url: str | URL) -> URL:
     return parsed
 
 
-def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
-    """Create an engine for `url` (default: `BULLPEN_DATABASE_URL` / settings)."""
-    if url is None:
-        from bullpen.settings import StoreSettings
-
-        url = StoreSettings().database_url
-    parsed = normalize_url(url)
+def make_engine(
+    url: str | URL | None = None, settings: StoreSettings | None = None, **kwargs: Any
+) -> Engine:
+    """Create an engine for `url` (default: `settings.database_url`), bounded by `settings`
+    (default: `StoreSettings()` from the environment)."""
+    settings = settings or StoreSettings()
+    parsed = normalize_url(url if url is not None else settings.database_url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        if parsed.database not in (None, "", ":memory:"):  # a file: a QueuePool, bounded too
+            kwargs.setdefault("pool_timeout", settings.db_pool_timeout_s)
         return _sqlite_engine(parsed, **kwargs)
     if backend == "postgresql":
+        connect_args: dict[str, Any] = {"connect_timeout": settings.db_connect_timeout_s}
+        if settings.db_statement_timeout_ms:
+            # Beside any options the URL carries (a search_path, say), not instead of them.
+            given = parsed.query.get("options", "")
+            given = given if isinstance(given, str) else " ".join(given)
+            timeout = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+            connect_args["options"] = f"{given} {timeout}".strip()
         options: dict[str, Any] = {
             "pool_pre_ping": True,
-            "pool_size": PG_POOL_SIZE,
-            "max_overflow": PG_MAX_OVERFLOW,
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout_s,
+            "connect_args": connect_args | kwargs.pop("connect_args", {}),
         }
         return create_engine(parsed, **(options | kwargs))
     return create_engine(parsed, **kwargs)

@@ -213,6 +213,12 @@ def read_ingested_files(engine: Engine) -> pd.DataFrame:
     return typed_frame(frame, ingested_files)
 
 
+def ping(engine: Engine) -> None:
+    """One round trip to the store (raises if it cannot answer)."""
+    with engine.connect() as conn:
+        conn.execute(select(1)).scalar_one()
+
+
 def count_games(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(games)).scalar_one()

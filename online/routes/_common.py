@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bullpen.serving.active import ModelNotFound, ModelNotServable
 from bullpen.serving.predictions import GameNotFound, PredictionUnavailable
-from online.models import ModelNotFound
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -32,8 +32,17 @@ async def guarded(work: Awaitable[T]) -> T:
         return await work
     except (GameNotFound, ModelNotFound) as exc:
         raise HTTPException(404, str(exc)) from None
-    except PredictionUnavailable as exc:
+    except (PredictionUnavailable, ModelNotServable) as exc:
         raise HTTPException(409, str(exc)) from None
+
+
+STORE_UNAVAILABLE = {"detail": "the prediction store is unavailable; retry shortly"}
+
+
+async def store_timeout(_request: Request, exc: Exception) -> JSONResponse:
+    """The store did not answer within the deadline (online/store.py): 503, at once."""
+    log.warning("prediction store too slow: %s", exc)
+    return JSONResponse(STORE_UNAVAILABLE, status_code=503, headers={"Retry-After": "1"})
 
 
 async def store_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -46,9 +55,6 @@ async def store_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, STORE_DOWN):
         cause = getattr(exc, "orig", None) or exc
         log.warning("prediction store unavailable: %s", type(cause).__name__)
-        return JSONResponse(
-            {"detail": "the prediction store is unavailable; retry shortly"},
-            status_code=503, headers={"Retry-After": "1"},
-        )  # fmt: skip
+        return JSONResponse(STORE_UNAVAILABLE, status_code=503, headers={"Retry-After": "1"})
     log.error("store error", exc_info=exc)
     return JSONResponse({"detail": "internal error"}, status_code=500)

@@ -22,7 +22,7 @@ router = APIRouter(tags=["admin"])
 @router.get("/v1/admin/keys", response_model=list[KeyOut], responses=errors(401, 403, 429))
 async def keys(request: Request, caller: Caller = AdminCaller) -> list[KeyOut]:
     svc: Services = request.app.state.services
-    records = await run_in_threadpool(list_keys, svc.engine)
+    records = await svc.store(list_keys, svc.engine)
     return [
         KeyOut(id=r.id, name=r.name, prefix=r.prefix, scope=r.scope,
                created_at=r.created_at, revoked_at=r.revoked_at)

@@ -12,7 +12,7 @@ from online.auth import Caller
 from online.canary import shadow
 from online.deps import ReadCaller, Services, active_model
 from online.routes._common import guarded, json_bytes
-from online.schemas import DayOut, errors
+from online.schemas import EXAMPLE_DATE, DayOut, errors
 
 router = APIRouter(tags=["games"])
 
@@ -25,7 +25,7 @@ router = APIRouter(tags=["games"])
 )
 async def games_of_day(
     request: Request,
-    date: Annotated[dt.date, Query(description="YYYY-MM-DD", examples=["2022-04-07"])],
+    date: Annotated[dt.date, Query(description="YYYY-MM-DD", examples=[EXAMPLE_DATE])],
     caller: Caller = ReadCaller,
 ) -> Response:
     svc: Services = request.app.state.services

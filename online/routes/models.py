@@ -1,4 +1,4 @@
-"""`GET /v1/models`: the registry (versions, metrics, status) and which model is active."""
+"""`GET /v1/models`: the registry (versions, metrics, status, blue/green) and what serves."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
+from bullpen.serving.active import aliases
 from bullpen.store import list_models
 from online.auth import Caller
 from online.deps import ReadCaller, Services
@@ -30,10 +30,13 @@ def _finite(value: Any) -> Any:
 @router.get("/v1/models", response_model=ModelsOut, responses=errors(401, 403, 429))
 async def models(request: Request, caller: Caller = ReadCaller) -> ModelsOut:
     svc: Services = request.app.state.services
-    entries = await run_in_threadpool(list_models, svc.engine)
+    entries = await svc.store(list_models, svc.engine)
+    slots = await svc.store(aliases, svc.engine)
+    alias_of = {version: alias for alias, version in slots.items()}
     active = svc.pointer.current.model_version if svc.pointer.current else None
     return ModelsOut(
         active=active,
+        aliases=slots,
         models=[
             ModelOut(
                 version=e.version,
@@ -45,6 +48,7 @@ async def models(request: Request, caller: Caller = ReadCaller) -> ModelsOut:
                 feature_version=e.feature_version,
                 metrics=_finite(e.metrics),
                 active=e.version == active,
+                alias=alias_of.get(e.version),
             )
             for e in entries
         ],

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from bullpen.cache import contract as cache
+from bullpen.serving.active import requested
 from online.auth import Caller
 from online.canary import shadow
 from online.deps import ReadCaller, Services, active_model
 from online.routes._common import guarded, json_bytes
-from online.schemas import GAME_ID_PATTERN, PredictIn, PredictionOut, errors
+from online.schemas import EXAMPLE_GAME, GAME_ID_PATTERN, PredictIn, PredictionOut, errors
 
 router = APIRouter(tags=["predictions"])
 ERRORS = errors(401, 403, 404, 409, 422, 429, 503)
@@ -27,7 +27,7 @@ ERRORS = errors(401, 403, 404, 409, 422, 429, 503)
 )
 async def game_prediction(
     request: Request,
-    game_id: Annotated[str, Path(pattern=GAME_ID_PATTERN, examples=["NYA202204070"])],
+    game_id: Annotated[str, Path(pattern=GAME_ID_PATTERN, examples=[EXAMPLE_GAME])],
     caller: Caller = ReadCaller,
 ) -> Response:
     svc: Services = request.app.state.services
@@ -45,14 +45,19 @@ async def game_prediction(
     "/api/v1/predict",
     response_model=PredictionOut,
     responses=ERRORS,
-    summary="The same body, for clients that POST {game_id, model_name}",
+    summary="The same body, for clients that POST {game_id, model_name, model_version}",
+    description="Without `model_name` and `model_version`, or with the served model's name, "
+    "the served model answers (as `GET /v1/games/{game_id}/prediction`). A `model_version` "
+    "must be the served model or a retired one: another status is 409, an unknown model 404.",
 )
 async def predict(request: Request, body: PredictIn, caller: Caller = ReadCaller) -> Response:
     svc: Services = request.app.state.services
-    active = active_model(svc, caller)
-    if body.model_name not in (None, active.model_version):
-        resolve = svc.models.resolve
-        active = await guarded(run_in_threadpool(resolve, body.model_name))
-    else:
-        shadow(svc, active, game_id=body.game_id)
-    return json_bytes(await guarded(svc.predictions.game(active, body.game_id)))
+    serving = active_model(svc, caller)
+    chosen = serving
+    if body.model_name is not None or body.model_version is not None:
+        chosen = await guarded(
+            svc.store(requested, svc.engine, serving, body.model_name, body.model_version)
+        )
+    if chosen == serving:
+        shadow(svc, serving, game_id=body.game_id)
+    return json_bytes(await guarded(svc.predictions.game(chosen, body.game_id)))

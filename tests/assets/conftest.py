@@ -93,6 +93,16 @@ class Pipeline:
             }
         return out
 
+    def promote(self, version: str, as_of: str, days: int = 1) -> ExecuteInProcessResult:
+        """`promotion_job` for `version`, warming `days` from `as_of` (what the sensor runs)."""
+        config = {"version": version, "as_of": as_of, "days": days}
+        return defs.resolve_job_def("promotion_job").execute_in_process(
+            run_config={"ops": {"warm_green": {"config": config}}},
+            instance=self.instance,
+            resources=self.resources(),
+            raise_on_error=False,
+        )
+
     def daily(self, day: str) -> ExecuteInProcessResult:
         return defs.resolve_job_def("daily_predictions_job").execute_in_process(
             partition_key=day,

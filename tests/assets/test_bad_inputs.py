@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import redis
 from dagster import ExecuteInProcessResult
 
 from bullpen.domain.gamelogs import parse_lines
 from bullpen.domain.model import elo_model
 from bullpen.serving.registry import register
 from bullpen.store import ModelEntry, load_parse_result, read_predictions, register_model
+from tests.support.promotion import make_active
 
 AS_OF = "2022-07-04"
 
@@ -51,6 +53,7 @@ def test_bad_files_are_reported_and_good_games_flow(
     # One season: nothing earlier to backtest against, which is reported, not fatal.
     assert "no season before 2022" in meta["backtest_report"]["skipped"]
 
+    assert pipeline.promote(meta["candidate_model"]["version"], AS_OF).success
     assert pipeline.daily(AS_OF).success
     stored = read_predictions(engine_for(sqlite_url), on=dt.date(2022, 7, 4))
     assert len(stored) == 14
@@ -96,17 +99,24 @@ def test_a_model_of_another_feature_version_is_refused(
         artifact=b"{}",
     )
     register_model(engine, stale)
+    cache = redis.Redis.from_url(pipeline.redis_url)
+    make_active(engine, cache, "blend-stale")  # promoted by hand: its keys could not even warm
+    cache.close()
     result = pipeline.daily(AS_OF)
     assert not result.success
     assert "expects feature version f0-stale" in _failure_text(result)
     assert read_predictions(engine).empty
 
 
-def test_without_a_blend_the_elo_model_serves(
+def test_the_daily_job_predicts_with_the_promoted_model(
     real_gamelogs, sqlite_url, pipeline_for, engine_for
 ) -> None:
     pipeline, engine = _store_with_2022(real_gamelogs, sqlite_url, pipeline_for, engine_for)
     elo = register(engine, elo_model(), [2022], {}, {})
+    assert not pipeline.daily(AS_OF).success  # registered is not promoted
+    cache = redis.Redis.from_url(pipeline.redis_url)
+    make_active(engine, cache, elo.version)
+    cache.close()
     assert pipeline.daily(AS_OF).success
     stored = read_predictions(engine, on=dt.date(2022, 7, 4))
     assert len(stored) == 14 and set(stored["model_version"]) == {elo.version}

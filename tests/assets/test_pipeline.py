@@ -43,6 +43,8 @@ def test_batch_then_daily_and_again(
     assert batch.success
     first = pipeline.metadata(batch)
     _check_batch(first, engine, pipeline.backtest_dir)
+    assert not pipeline.daily(AS_OF).success  # nothing promoted yet: nothing to predict with
+    assert pipeline.promote(first["candidate_model"]["version"], AS_OF).success
     daily = pipeline.daily(AS_OF)
     assert daily.success
     assert daily.dagster_run.tags["bullpen/date"] == AS_OF
@@ -131,6 +133,8 @@ def _check_cache(meta: dict, redis_url: str, candidate: str) -> None:
     game = day["games"][0]
     stored = json.loads(client.get(prediction_key(candidate, FEATURE_VERSION, game["game_id"])))
     assert stored == game
+    # July 4 is before the hold-out the blend did not train on: its numbers are fits.
+    assert all(g["in_sample"] is True for g in day["games"])
     feats = json.loads(client.get(features_key(FEATURE_VERSION, game["game_id"])))
     assert set(feats) == set(FEATURE_NAMES)
     assert 0 < client.ttl(prediction_key(candidate, FEATURE_VERSION, game["game_id"])) <= 7 * 86400

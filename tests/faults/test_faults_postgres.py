@@ -178,3 +178,70 @@ def test_postgres_down(
     season2021 = len(read_gamelogs(one_season, [2021]).frame())
     assert stored_games == len(logs2022.frame()) + season2021  # the fixture's 2022 + 2021
     assert lost == []
+
+
+def test_postgres_frozen(
+    restarted: PostgresCluster, pg_store: StoreData, warm: WarmNode, fault_rows: list[FaultRow]
+) -> None:
+    """SIGSTOP for 10 s: connections stay open and silent, the case no connect error
+    catches. Warmed keys are served throughout, a miss is a 503 with Retry-After within
+    1 s, nothing waits past the store deadline, and misses compute again within 2 s of
+    SIGCONT."""
+    pg = restarted
+    key = new_key(pg_store.url, "faults-pg-frozen")[0]
+    app = app_for(pg_store, warm.node.url, key_cache_ttl_s=0.5, near_cache_size=0, fast_path=False)
+    deadline = app.state.services.online.store_deadline_s
+    frozen_for = 10.0
+    misses: list[tuple[float, int, float, str | None]] = []  # (t, status, seconds, Retry-After)
+    frozen: list[int] = []
+
+    async def run() -> LoadReport:
+        async with serving(app) as client:
+            request = prediction_request(client, key, pg_store.game_ids)
+            assert (await request(0)) == (200, True)
+            loop = asyncio.get_running_loop()
+            origin = loop.time()
+
+            async def miss_probe() -> None:
+                while (now := loop.time() - origin) < 1.0 + frozen_for + 4.0:
+                    t0 = loop.time()
+                    r = await client.get(f"/v1/games/{MISS}/prediction", headers={"X-API-Key": key})
+                    misses.append(
+                        (now, r.status_code, loop.time() - t0, r.headers.get("retry-after"))
+                    )
+                    await asyncio.sleep(0.05)
+
+            probing = asyncio.create_task(miss_probe())
+            report = await drive(
+                request, duration=1.0 + frozen_for + 4.0, workers=8, rate=300,
+                max_requests=8000, timeout=5,
+                events={"freeze": (1.0, lambda: frozen.extend(pg.freeze())),
+                        "thaw": (1.0 + frozen_for, lambda: pg.thaw(frozen))},
+            )  # fmt: skip
+            await asyncio.wait_for(probing, 60)
+            return report
+
+    try:
+        report = asyncio.run(run())
+    finally:
+        pg.thaw(frozen)  # never leave the server stopped
+    freeze, thaw = report.marks["freeze"], report.marks["thaw"]
+    served = report.window(freeze, thaw)
+    # Misses asked and answered while frozen (one asked just before SIGCONT may be
+    # answered by the thawed store, within the deadline: that is recovery, not a fault).
+    during = [m for m in misses if freeze + 0.2 < m[0] and m[0] + m[2] < thaw]
+    back = [m for m in misses if m[0] > thaw and m[1] == 404]  # computed again: no features
+    recover = back[0][0] - thaw if back else None
+    worst = max(m[2] for m in during)
+    fault_rows.append(FaultRow(
+        "postgresql frozen (SIGSTOP) for 10 s", report.sent, report.failed,
+        report.longest_gap(), recover, len(lost_keys(warm.client, warm.entries)),
+        f"{summary(report)}; warmed served {sum(s.ok for s in served)}/{len(served)}; "
+        f"{len(during)} misses 503 + Retry-After in <= {worst * 1000:.0f} ms "
+        f"(deadline {deadline:g} s)",
+    ))  # fmt: skip
+    assert served and all(s.ok and s.full for s in served)  # every warmed answer, in time
+    assert report.failed == 0
+    assert during and {(status, after) for _, status, _, after in during} == {(503, "1")}
+    assert worst < 1.0  # nothing waits on the frozen store past the deadline
+    assert recover is not None and recover <= 2.0, misses[-10:]

@@ -38,3 +38,14 @@ def test_final_stage_runs_as_non_root_without_build_tools() -> None:
 def test_dockerignore_keeps_the_context_small() -> None:
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".git", ".venv", "tests", "var"} <= ignored
+
+
+def test_a_bare_run_has_writable_defaults() -> None:
+    """`docker run IMAGE` with no environment: the SQLite store, downloads, HOME and
+    matplotlib's cache all point at places the non-root user may write."""
+    final = _stages()[-1]
+    env = dict(re.findall(r"(?m)^\s*(?:ENV\s+)?([A-Z_]+)=(\S+?)\s*\\?$", final))
+    assert env["BULLPEN_DATABASE_URL"] == "sqlite:////var/lib/bullpen/bullpen.db"
+    assert env["BULLPEN_DOWNLOAD_DIR"].startswith("/var/lib/bullpen/")
+    assert env["HOME"] == "/var/lib/bullpen" and env["MPLCONFIGDIR"].startswith("/tmp/")
+    assert "install -d -o 10001 -g 10001" in final and "/var/lib/bullpen" in final

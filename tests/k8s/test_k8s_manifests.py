@@ -186,8 +186,10 @@ def test_ingress_rate_limits_and_exposes_only_the_api(rendered: dict[str, list[D
     ingress = find(rendered["prod"], "Ingress", "online")
     annotations = ingress["metadata"]["annotations"]
     assert int(annotations["nginx.ingress.kubernetes.io/limit-rps"]) > 0
-    paths = [p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
-    assert paths == ["/v1"]
+    paths = {p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]}
+    # The API, its probes and its docs; nothing else of the pod (not /metrics).
+    assert paths == {"/v1", "/api", "/health", "/ready", "/openapi.json", "/docs", "/redoc",
+                     "/static-offline-docs"}  # fmt: skip
 
 
 # --- Redis Cluster ----------------------------------------------------------------
@@ -325,3 +327,33 @@ def test_grafana_dashboard_ships_as_a_configmap(rendered: dict[str, list[Doc]]) 
         assert word in titles
     ids = [p["id"] for p in dashboard["panels"]]
     assert len(ids) == len(set(ids))
+
+
+def _routed(path: str, rules: list[Doc]) -> bool:
+    for rule in rules:
+        prefix = rule["path"].rstrip("/")
+        if rule["pathType"] == "Exact" and path == rule["path"]:
+            return True
+        if rule["pathType"] == "Prefix" and (path == prefix or path.startswith(prefix + "/")):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("target", ["dev", "prod"])
+def test_the_ingress_routes_every_public_path_of_the_api(
+    rendered: dict[str, list[Doc]], target: str
+) -> None:
+    """Every path of the OpenAPI schema, and the docs' assets, reach the online Service;
+    /metrics (scraped inside the cluster) does not."""
+    from online.app import create_app
+
+    ingress = find(rendered[target], "Ingress", "online")
+    rules = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert {p["backend"]["service"]["name"] for p in rules} == {"online"}
+    paths = list(create_app().openapi()["paths"])
+    assert "/api/v1/predict" in paths
+    concrete = [re.sub(r"\{[^}]+\}", "X", path) for path in paths]
+    docs = ["/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+            "/static-offline-docs/swagger-ui-bundle.js"]  # fmt: skip
+    assert [p for p in concrete + docs if not _routed(p, rules)] == []
+    assert not _routed("/metrics", rules)

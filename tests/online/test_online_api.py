@@ -6,22 +6,25 @@ import asyncio
 import datetime as dt
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from bullpen.cache.writer import warm
 from bullpen.domain.features import FEATURE_VERSION
+from bullpen.serving import lifecycle
 from bullpen.sources.parsed import ParsedLogs
 from bullpen.store import make_engine, read_features, register_model
 from bullpen.store.apikeys import create_key, revoke_key
 from online.app import create_app
 from online.config import OnlineSettings
 from tests.support.apps import Stack, core_settings
-from tests.support.data import MODEL_VERSION, elo_entry, fill_store, switch_to
+from tests.support.data import MODEL_VERSION, elo_entry, fill_store, serve, switch_to
 
 pytestmark = pytest.mark.integration
 
@@ -286,6 +289,9 @@ def test_metrics(stack: Stack) -> None:
 
 
 def test_redis_down_degrades_without_hanging(sqlite_store, single_redis_url: str) -> None:
+    served = redis.Redis.from_url(single_redis_url)
+    serve(sqlite_store.url, served)  # the store's serving model: promoted, as in production
+    served.close()
     settings = core_settings(sqlite_store.url, "redis://127.0.0.1:1/0")
     engine = make_engine(sqlite_store.url)
     try:
@@ -298,8 +304,9 @@ def test_redis_down_degrades_without_hanging(sqlite_store, single_redis_url: str
     # No pointer readable: the app serves the store's choice (`bullpen.serving.active`).
     with TestClient(create_app(settings, OnlineSettings())) as client:
         started = time.monotonic()
-        ready = client.get("/ready")
-        assert ready.status_code == 503 and ready.json()["cache"] is False
+        ready = client.get("/ready")  # it can serve (store): ready, Redis reported degraded
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["cache"] is False and ready.json()["degraded"] == ["cache"]
         assert client.get("/health").status_code == 200
         response = client.get(f"/v1/games/{game_id}/prediction", headers={"X-API-Key": key})
         assert response.status_code == 200, response.text
@@ -307,3 +314,56 @@ def test_redis_down_degrades_without_hanging(sqlite_store, single_redis_url: str
         again = client.get(f"/v1/games/{game_id}/prediction", headers={"X-API-Key": key})
         assert json.loads(again.content)["cached"] is True  # from the near-cache
         assert time.monotonic() - started < 5
+
+
+def test_predict_resolves_a_named_model_through_the_serving_rule(
+    stack: Stack, tmp_path: Path, logs2022: ParsedLogs, features2022: pd.DataFrame
+) -> None:
+    """`model_name` means the served model of that name; a `model_version` must be the
+    served or a retired one. Rejected or never promoted: 409; unknown: 404."""
+    stack = stack.on(fill_store(f"sqlite:///{tmp_path / 'own.db'}", logs2022, features2022))
+    engine = make_engine(stack.store.url)
+    try:
+        for version in ("elo-retired", "elo-rejected", "elo-checked"):
+            register_model(engine, elo_entry(version))
+        register_model(engine, replace(elo_entry("challenger-1"), name="challenger"))
+        lifecycle.reject(engine, "elo-rejected", "test", ["brier too high"])
+        lifecycle.transition(engine, "elo-checked", lifecycle.Status.CHECKED, "test")
+        switch_to(stack.store.url, stack.redis, "elo-retired")
+        switch_to(stack.store.url, stack.redis, MODEL_VERSION)  # elo-retired is retired now
+    finally:
+        engine.dispose()
+    game_id = stack.store.game_ids[2]
+
+    def post(**names: str) -> httpx.Response:
+        return client.post(
+            "/api/v1/predict", json={"game_id": game_id, **names}, headers=stack.headers()
+        )
+
+    with TestClient(stack.app()) as client:
+        served = client.get(f"/v1/games/{game_id}/prediction", headers=stack.headers()).json()
+        for names in (
+            {},
+            {"model_name": "elo"},
+            {"model_version": MODEL_VERSION},
+            {"model_name": MODEL_VERSION},
+            {"model_name": "elo", "model_version": MODEL_VERSION},
+        ):
+            answer = post(**names)
+            assert answer.status_code == 200, (names, answer.text)
+            assert answer.json()["p_home"] == served["p_home"], names
+            assert answer.json()["model_version"] == MODEL_VERSION, names
+        retired = post(model_version="elo-retired")
+        assert retired.status_code == 200 and retired.json()["model_version"] == "elo-retired"
+        for names, status, reason in (
+            ({"model_version": "elo-rejected"}, 409, "elo-rejected is rejected"),
+            ({"model_version": "elo-checked"}, 409, "elo-checked is checked"),
+            ({"model_name": "challenger"}, 409, "no model named 'challenger' is serving"),
+            ({"model_version": "nope"}, 404, "no model version 'nope'"),
+            ({"model_name": "nope"}, 404, "no model named 'nope'"),
+            ({"model_name": "challenger", "model_version": MODEL_VERSION}, 404, "is named 'elo'"),
+        ):
+            answer = post(**names)
+            assert answer.status_code == status, (names, answer.text)
+            assert reason in answer.json()["detail"], (names, answer.text)
+    switch_to(stack.store.url, stack.redis, MODEL_VERSION)

@@ -103,7 +103,8 @@ def _service(redis: FakeRedis, lock_ms: int = 1000) -> PredictionService:
 def _lookups(service: PredictionService, compute: Callable[[], Any], n: int) -> list[Any]:
     async def burst() -> list[Any]:
         return await asyncio.gather(
-            *(service._lookup(KEY, compute) for _ in range(n)), return_exceptions=True
+            *(service._lookup(KEY, lambda: service.store.call(compute)) for _ in range(n)),
+            return_exceptions=True,
         )
 
     return asyncio.run(burst())

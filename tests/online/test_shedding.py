@@ -7,6 +7,7 @@ so the test decides exactly how many are in flight.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -113,3 +114,38 @@ def test_the_rate_rises_at_once_and_decays_slowly(monkeypatch: pytest.MonkeyPatc
         rate.completed()
     now[0] += 0.25
     assert rate.current() == pytest.approx(8000.0 * shedding.DECAY**2)
+
+
+def test_a_loop_running_late_sheds_even_a_short_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The queue nobody counts in flight: requests parsed but waiting for a busy loop."""
+    monkeypatch.setattr(shedding, "LAG_TICK_S", 0.1)  # ticks slow enough to flood between
+
+    async def run() -> tuple[float, list[int], float]:
+        held = Held()
+        shed = shedder(held, rate_per_s=8000.0)  # by in-flight alone, nothing would be shed
+        shed.lag.watch()
+        await asyncio.sleep(0.05)
+        time.sleep(1.2)  # the loop is blocked: everything queued in it waits 1.2 s
+        for _ in range(100):  # until the sampler's late tick has run
+            if shed.lag.seconds > 1.0:
+                break
+            await asyncio.sleep(0)
+        late = shed.lag.seconds
+        statuses = await flood(shed, held, 10)
+        await asyncio.sleep(1.5)  # on time again: the figure halves per tick
+        return late, statuses, shed.lag.seconds
+
+    late, statuses, after = asyncio.run(run())
+    assert late > 1.0
+    assert statuses == [503] * 10
+    assert after < 0.01
+
+
+def test_an_idle_loop_is_not_late() -> None:
+    async def run() -> float:
+        lag = shedding.LoopLag()
+        lag.watch()
+        await asyncio.sleep(0.2)
+        return lag.seconds
+
+    assert asyncio.run(run()) < 0.05

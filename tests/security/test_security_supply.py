@@ -92,8 +92,8 @@ def test_redis_requirepass_end_to_end(secured: Secured, tmp_path: Path) -> None:
             assert app.get(path, headers={"X-API-Key": secured.read_key}).status_code == 200
         anonymous = f"redis://127.0.0.1:{node.port}/0"
         with TestClient(secured.app(redis_url=anonymous)) as app:
-            ready = app.get("/ready")
-            assert ready.status_code == 503 and ready.json()["cache"] is False
+            ready = app.get("/ready")  # the store still answers: ready, Redis degraded
+            assert ready.status_code == 200 and ready.json()["cache"] is False
             assert password not in ready.text
     finally:
         node.stop()

@@ -3,9 +3,11 @@ and `PostgresCluster`, a private `initdb` + `pg_ctl` cluster to stop, freeze and
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -112,6 +114,31 @@ class PostgresCluster:
         """`immediate` is a crash as far as clients can tell: every connection cut at once."""
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop",
                   check=False)  # fmt: skip
+
+    def pids(self) -> list[int]:
+        """The postmaster and every process it forked (backends, writers, the WAL writer)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(
+            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        return [postmaster, *(int(pid) for pid in children)]
+
+    def freeze(self) -> list[int]:
+        """SIGSTOP the whole server: connections stay open and silent (a hung database).
+
+        The postmaster first, so it forks no backend while its children are listed."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGSTOP)
+        frozen = self.pids()
+        for pid in frozen[1:]:
+            os.kill(pid, signal.SIGSTOP)
+        return frozen
+
+    @staticmethod
+    def thaw(frozen: list[int]) -> None:
+        for pid in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     def running(self) -> bool:
         status = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "status",

@@ -4,7 +4,8 @@
 both must stay byte-identical to `encode(prediction_body(...))` / `encode(day_body(...))`
 written by redis-py. `_reference_entries` below is the implementation before the fast
 path (dicts + `json.dumps`), kept here as the slow reference, and `GOLDEN_SHA256` is the
-digest of its output on `golden_rows()`, computed before the change.
+digest of its output on `golden_rows()`, computed before the change (and again when the
+contract gained `in_sample`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bullpen.cache import contract, writer
 from bullpen.domain.odds import OddsError
 
 GOLDEN_ENTRIES = 3200
-GOLDEN_SHA256 = "0d8e0a245de4e86ba4ac286010bab68ddad25c3bfd004f2b12e3d748eec6dbfe"
+GOLDEN_SHA256 = "14138d4e10823f5f6228cd2043b76fff2b7cc661041f84ece04ff1f6996a4ba9"
 
 
 def golden_rows() -> list[dict[str, Any]]:
@@ -52,8 +53,9 @@ def golden_rows() -> list[dict[str, Any]]:
 
 
 def _reference_entries(
-    rows: Iterable[Mapping[str, Any]], model_version: str, feature_version: str
-) -> dict[str, bytes]:
+    rows: Iterable[Mapping[str, Any]], model_version: str, feature_version: str,
+    trained_until: dt.date | None = None,
+) -> dict[str, bytes]:  # fmt: skip
     """`contract.warm_entries` as it was: a dict per body, then `json.dumps`."""
 
     def dumps(value: Any) -> bytes:
@@ -62,7 +64,9 @@ def _reference_entries(
     entries: dict[str, bytes] = {}
     days: dict[dt.date, list[dict[str, Any]]] = {}
     for row in rows:
-        body = contract.prediction_body(row, model_version, feature_version, cached=True)
+        body = contract.prediction_body(
+            row, model_version, feature_version, cached=True, trained_until=trained_until
+        )
         entries[contract.prediction_key(model_version, feature_version, body["game_id"])] = dumps(
             body
         )
@@ -88,10 +92,15 @@ def test_fast_entries_match_the_golden_bytes() -> None:
 
 
 @pytest.mark.parametrize("versions", [("m-1.2", 'f"3'), ("elo-2022", "f-v1"), ("m\u00e9", "f\n")])
-def test_fast_entries_match_the_reference(versions: tuple[str, str]) -> None:
+@pytest.mark.parametrize("trained_until", [None, dt.date(2019, 6, 1)])
+def test_fast_entries_match_the_reference(
+    versions: tuple[str, str], trained_until: dt.date | None
+) -> None:
     rows = golden_rows()
-    fast = contract.warm_entries(rows, *versions)
-    slow = _reference_entries(rows, *versions)
+    fast = contract.warm_entries(rows, *versions, trained_until)
+    slow = _reference_entries(rows, *versions, trained_until)
+    flags = [json.loads(v)["in_sample"] for k, v in fast.items() if ":pred:" in k]
+    assert (True in flags) == (trained_until is not None) and False in flags
     assert list(fast) == list(slow)  # same keys, same order
     assert fast == slow
 

@@ -39,6 +39,7 @@ def test_cli_rollback_rewarms_and_flips(store_url: str, cache: redis.Redis) -> N
             app, ["rollback", "--database-url", store_url, "--redis-url", REDIS_URL]
         )
         assert forward.exit_code == 0, forward.output
+        assert "re-warmed nothing: no games scheduled" in forward.output
         assert read_pointer(cache) == ActiveModel("elo-green", FEATURE_VERSION)
     finally:
         engine.dispose()

@@ -39,16 +39,13 @@ def test_blue_serves_while_active_else_the_newest_active() -> None:
     assert choose([_c("old", "retired"), _c("blue", "active")], blue="old").version == "blue"
 
 
-def test_before_any_promotion_the_newest_unrejected_blend_then_elo() -> None:
-    models = [_c("elo", kind="elo"), _c("bad", "rejected"), _c("blend"), _c("older-blend")]
-    assert choose(models, blue=None).version == "blend"
-    assert choose([_c("elo", kind="elo"), _c("bad", "rejected")], None).version == "elo"
-    assert choose([_c("bad", "rejected")], None) is None
-    assert choose([], None) is None
-
-
-def test_once_something_served_there_is_no_fallback_to_an_unchecked_model() -> None:
+def test_nothing_serves_before_a_promotion() -> None:
+    """A model reaches users only through a promotion: no fallback to a trained, checked or
+    warming candidate, nor to a retired model."""
+    models = [_c("elo", "checked", kind="elo"), _c("warm", "warming"), _c("blend")]
+    assert choose(models, blue=None) is None
     assert choose([_c("cand"), _c("was-blue", "retired")], blue="was-blue") is None
+    assert choose([], None) is None
 
 
 def test_a_model_without_a_feature_version_is_refused_at_load() -> None:
@@ -76,13 +73,16 @@ def test_a_legacy_model_without_feature_version_fails_to_load_not_to_miss(
 ) -> None:
     """Before: warmed under one key, looked up under another, every request a miss."""
     register_model(engine, replace(elo_entry("legacy"), feature_version=None))
-    with pytest.raises(MissingFeatureVersion):
-        active.serving_pointer(engine)
     lifecycle.transition(engine, "legacy", Status.CHECKED, "test")
     active.begin_warming(engine, "legacy", "test")
     with pytest.raises(MissingFeatureVersion):
         active.promote(engine, cache, "legacy", "test")
     assert get_model(engine, "legacy").status == "warming"  # refused before the flip
+    # A legacy served row, as migration 0004 leaves a `production` one: refused at load.
+    with engine.begin() as conn:
+        conn.execute(text("update models set status = 'active' where version = 'legacy'"))
+    with pytest.raises(MissingFeatureVersion, match="legacy has no feature version"):
+        active.serving_pointer(engine)
 
 
 def test_promote_flips_store_then_redis_and_is_idempotent(
@@ -140,15 +140,16 @@ def test_killed_between_store_and_redis_then_reconciled(
 def test_reconcile_points_redis_at_the_rule_and_replaces_a_foreign_pointer(
     engine: Engine, cache: redis.Redis
 ) -> None:
-    """A shared Redis may hold another store's pointer: the rule's choice replaces it, and
-    a Redis left alone is untouched when the store has nothing to serve."""
+    """A shared Redis may hold another store's pointer: the serving model replaces it; a
+    store that serves nothing yet leaves Redis as it is."""
     assert active.reconcile(engine, cache) is None
-    _set_pointer(cache, ActiveModel("blend-from-another-store", FEATURE_VERSION))
-    assert active.reconcile(engine, cache) == ActiveModel(
-        "blend-from-another-store", FEATURE_VERSION
-    )  # empty registry: nothing to say
+    foreign = ActiveModel("blend-from-another-store", FEATURE_VERSION)
+    _set_pointer(cache, foreign)
     register_elo(engine, "elo-here")
+    assert active.reconcile(engine, cache) == foreign  # nothing promoted here: no claim
+    make_active(engine, cache, "elo-here")
     wanted = ActiveModel("elo-here", FEATURE_VERSION)
+    _set_pointer(cache, foreign)
     assert active.reconcile(engine, cache) == wanted
     assert read_pointer(cache) == wanted
     assert active.reconcile(engine, cache) == wanted  # idempotent

@@ -89,9 +89,11 @@ def test_a_game_without_features_is_missing_from_the_coverage(
     assert coverage(client, [prediction_key(ELO.model_version, FEATURE_VERSION, lost)]).ratio == 0
 
 
-def test_a_day_without_games_warms_nothing(store: Engine, client: redis.Redis) -> None:
+def test_a_day_without_games_is_empty_not_complete(store: Engine, client: redis.Redis) -> None:
+    """Zero keys expected is a visible outcome: never counted as 100% covered."""
     covered = warm_model(store, client, ELO, ARTIFACT, [dt.date(2022, 12, 25)], ttl=120)
     assert (covered.expected, covered.present, covered.written) == (0, 0, 0)
+    assert covered.empty and not covered.complete and covered.ratio == 0.0
     assert client.dbsize() == 0
 
 

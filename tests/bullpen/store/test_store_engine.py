@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from bullpen.settings import StoreSettings
 from bullpen.store import make_engine, normalize_url, session_factory
-from bullpen.store.engine import PG_MAX_OVERFLOW, PG_POOL_SIZE
 
 
 def test_sqlite_engine_creates_directory_and_sets_pragmas(tmp_path) -> None:
@@ -41,12 +42,32 @@ def test_bare_postgresql_url_uses_psycopg3() -> None:
     assert normalize_url("sqlite:///x.db").drivername == "sqlite"
 
 
-def test_postgresql_engine_pool_settings() -> None:
-    engine = make_engine("postgresql://postgres@127.0.0.1:5432/test")  # no connection made
+def test_postgresql_engine_pool_and_every_wait_are_bounded() -> None:
+    settings = StoreSettings(
+        db_pool_size=3, db_max_overflow=2, db_pool_timeout_s=1.5, db_connect_timeout_s=2,
+        db_statement_timeout_ms=750,
+    )  # fmt: skip
+    engine = make_engine("postgresql://postgres@127.0.0.1:5432/test", settings)  # no connection
     try:
-        assert engine.pool.size() == PG_POOL_SIZE
-        assert engine.pool._max_overflow == PG_MAX_OVERFLOW
-        assert engine.pool._pre_ping
+        assert engine.pool.size() == 3 and engine.pool._max_overflow == 2
+        assert engine.pool._timeout == 1.5 and engine.pool._pre_ping
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.integration
+def test_postgresql_statement_timeout_reaches_the_server() -> None:
+    settings = StoreSettings(db_statement_timeout_ms=300)
+    engine = make_engine("postgresql://postgres@127.0.0.1:5432/test", settings)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "300ms"
+            with pytest.raises(OperationalError, match="statement timeout"):
+                conn.exec_driver_sql("SELECT pg_sleep(2)")
+    except OperationalError as exc:
+        if "statement timeout" not in str(exc):
+            pytest.skip(f"PostgreSQL not reachable: {exc}")
+        raise
     finally:
         engine.dispose()
 
