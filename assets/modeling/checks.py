@@ -28,7 +28,7 @@ from bullpen.serving import gates
 from bullpen.serving.active import promoted_version
 from bullpen.serving.gates import Gate, holdout_start
 from bullpen.serving.lifecycle import record_check
-from bullpen.serving.predictions import features_as_of
+from bullpen.serving.slate import slate_features
 from bullpen.settings import get_settings
 from bullpen.store import ModelEntry, get_model, read_features, read_games
 
@@ -153,7 +153,7 @@ def leakage_guard(
     problems: list[str] = []
     games = 0
     for day in dates:
-        rebuilt = features_as_of(engine, day)[["game_id", *FEATURE_NAMES]]
+        rebuilt = slate_features(engine, day)[["game_id", *FEATURE_NAMES]]
         stored = read_features(engine, FEATURE_VERSION, on=day)
         games += len(rebuilt)
         problems += gates.feature_mismatches(stored, rebuilt)

@@ -1,26 +1,27 @@
 """Daily "as of" predictions: one partition per game date.
 
-The partition key is the as-of date. On that morning a day's games are known
-with their announced starting pitchers but without scores
-(`bullpen.domain.asof`); their features are computed from every earlier game,
-and the serving model (`bullpen.serving.active`) scores them.
+The partition key is the as-of date. Its slate (`bullpen.serving.slate`) is the
+date's games as that morning knew them: completed games with results blanked,
+plus the live schedule's games not played yet with their announced starters.
+Their features come from every earlier final game; the serving model
+(`bullpen.serving.active`) scores them. Features of games not played yet are
+stored too, so any model (a candidate, a rollback target) can score them later.
 """
 
 import datetime as dt
 
-import pandas as pd
 from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, Output, asset
 
 from assets.metadata import markdown_table
 from assets.resources import StoreResource
 from assets.serving.partitions import daily_partitions
-from bullpen.domain.asof import as_of_schedule, pregame_features
-from bullpen.domain.features import FEATURE_VERSION
+from bullpen.domain.features import FEATURE_NAMES, FEATURE_VERSION
 from bullpen.domain.model import WinModel
 from bullpen.serving.active import pointer_of, serving_entry
 from bullpen.serving.predictions import score, to_frame
+from bullpen.serving.slate import Slate, features_of, slate
 from bullpen.settings import get_settings
-from bullpen.store import read_games, write_predictions
+from bullpen.store import write_features, write_predictions
 
 
 def _as_of(context: AssetExecutionContext) -> dt.date:
@@ -29,28 +30,31 @@ def _as_of(context: AssetExecutionContext) -> dt.date:
 
 @asset(
     partitions_def=daily_partitions,
-    description="The games of the as-of date with their starting pitchers, scores blanked.",
+    description="The as-of date's slate: its games with their starting pitchers, scores blanked.",
 )
-def scheduled_games(context: AssetExecutionContext, store: StoreResource) -> Output[pd.DataFrame]:
+def scheduled_games(context: AssetExecutionContext, store: StoreResource) -> Output[Slate]:
     day = _as_of(context)
-    schedule = as_of_schedule(read_games(store.engine(), on=day))
+    today = slate(store.engine(), day)
+    games = today.games
     metadata: dict[str, MetadataValue] = {
         "date": MetadataValue.text(day.isoformat()),
-        "games": MetadataValue.int(len(schedule)),
+        "games": MetadataValue.int(len(games)),
+        "not_played_yet": MetadataValue.int(len(today.live)),
+        "postponed": MetadataValue.json(today.postponed),
     }
-    if schedule.empty:
+    if today.empty:
         context.log.info(f"no games on {day}")
-        metadata["note"] = MetadataValue.text(f"no games in the store on {day}")
+        metadata["note"] = MetadataValue.text(f"no games scheduled or played on {day}")
     else:
         metadata["schedule"] = MetadataValue.md(
             markdown_table(
                 ["game_id", "away", "away SP", "home", "home SP"],
-                schedule[["game_id", "away", "away_sp_name", "home", "home_sp_name"]].itertuples(
+                games[["game_id", "away", "away_sp_name", "home", "home_sp_name"]].itertuples(
                     index=False
                 ),
             )
         )
-    return Output(schedule, metadata=metadata)
+    return Output(today, metadata=metadata)
 
 
 @asset(
@@ -58,7 +62,7 @@ def scheduled_games(context: AssetExecutionContext, store: StoreResource) -> Out
     description="P(home win) for the as-of date's games from the served model, in the store.",
 )
 def game_predictions(
-    context: AssetExecutionContext, scheduled_games: pd.DataFrame, store: StoreResource
+    context: AssetExecutionContext, scheduled_games: Slate, store: StoreResource
 ) -> MaterializeResult:
     day = _as_of(context)
     if scheduled_games.empty:
@@ -79,7 +83,10 @@ def game_predictions(
             f"but this code computes {FEATURE_VERSION}: retrain (run batch_job) before serving"
         )
     model = WinModel.from_bytes(entry.artifact, threads=get_settings().model_threads)
-    scored = score(model, pregame_features(read_games(engine, before=day), scheduled_games))
+    features = features_of(engine, scheduled_games)
+    live = features[features["game_id"].isin(scheduled_games.live)]
+    write_features(engine, live[["game_id", "date", *FEATURE_NAMES]], FEATURE_VERSION)
+    scored = score(model, features)
     written = write_predictions(engine, to_frame(scored.rows, active))
     context.log.info(f"{day}: wrote {written} predictions from {entry.version}")
     if scored.unscorable:
@@ -88,6 +95,7 @@ def game_predictions(
         metadata={
             "games": MetadataValue.int(written),
             "unscorable": MetadataValue.json(scored.unscorable),
+            "not_played_yet": MetadataValue.int(len(live)),
             "model_version": MetadataValue.text(entry.version),
             "model_kind": MetadataValue.text(entry.kind),
             "feature_version": MetadataValue.text(active.feature_version),

@@ -1,4 +1,5 @@
-"""The `bullpen` command line: backtest, ingest, migrate; API keys and rollback as groups.
+"""The `bullpen` command line: backtest, ingest, migrate; API keys, rollback and the live
+schedule as groups.
 
 Benchmarks, load tests and the capacity plan are tools outside the core, with
 their own commands (`bullpen-bench`, `bullpen-loadtest`, `bullpen-capacity`).
@@ -121,9 +122,11 @@ def main() -> None:  # pragma: no cover - console entry point
 
 def _register_subcommands() -> None:
     from bullpen.cli.apikeys import apikey_app
+    from bullpen.cli.live import schedule_app
     from bullpen.cli.rollback import rollback
 
     app.add_typer(apikey_app, name="apikey", help="Create, list and revoke API keys.")
+    app.add_typer(schedule_app, name="schedule", help="Import and show the live schedule.")
     app.command(name="rollback")(rollback)
 
 

@@ -1,9 +1,12 @@
 """A day's games "as of" its morning: what is known before the first pitch, and its features.
 
 On the morning of a date its games are known with their announced starting
-pitchers but without scores. `as_of_schedule` blanks everything else;
-`pregame_features` computes their features from every earlier game plus the
-schedule, which is exactly what `build_features` promises for any game.
+pitchers but without scores. Two ways to get there: `as_of_schedule` blanks the
+results of games the game logs already have (replaying history), and
+`schedule_frame` shapes the live schedule (games not played yet, with the
+currently announced starters; "" is the unknown starter). `pregame_features`
+computes their features from every earlier final game plus the schedule, which
+is exactly what `build_features` promises for any game.
 """
 
 from __future__ import annotations
@@ -30,6 +33,19 @@ def as_of_schedule(games: pd.DataFrame) -> pd.DataFrame:
     schedule = games.copy()
     schedule[list(RESULT_COLUMNS)] = np.nan
     return schedule.astype({c: "float64" for c in RESULT_COLUMNS})
+
+
+def schedule_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Live schedule rows (`bullpen.store.live.read_schedule`) as an as-of schedule frame."""
+    frame = pd.DataFrame({name: rows[name] for name in PREGAME_COLUMNS if name in rows})
+    for name in ("home_league", "away_league", "day_night", "park"):
+        frame[name] = rows[name].fillna("") if name in rows else ""
+    for side in ("home", "away"):
+        frame[f"{side}_sp_id"] = frame[f"{side}_sp_id"].fillna("")
+        frame[f"{side}_sp_name"] = frame[f"{side}_sp_name"].fillna("")
+    frame[list(RESULT_COLUMNS)] = np.nan
+    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+    return frame[[*PREGAME_COLUMNS, *RESULT_COLUMNS]].astype({c: "float64" for c in RESULT_COLUMNS})
 
 
 def pregame_features(history: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:

@@ -5,8 +5,8 @@ has one, else the model's **score of the game's stored pre-game features**. A
 game with neither has no row (`GameNotFound` for one game); a game whose
 features the model cannot score (NaN) has none either and is named in
 `Rows.unscorable` (`PredictionUnavailable` for one game). Warming, rollback and
-the API's miss path all call `rows_for`; the daily job scores as-of features
-with `score`.
+the API's miss path all call `rows_for`; the daily job scores a slate's
+features (`bullpen.serving.slate`) with `score`.
 
 A row is ``{game_id, date, home, away, p_home, computed_at}``, the input of
 `bullpen.cache.contract.prediction_body`. A game the store has no `games` row
@@ -26,12 +26,10 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from bullpen.cache.contract import ActiveModel
-from bullpen.domain.asof import as_of_schedule, pregame_features
 from bullpen.domain.model import WinModel
 from bullpen.store import (
     read_feature_row,
     read_features,
-    read_games,
     read_prediction_rows,
     read_teams,
 )
@@ -96,12 +94,6 @@ def score(model: WinModel, features: pd.DataFrame) -> Rows:
     teams = dict(zip(ids, zip(features["home"], features["away"], strict=True), strict=True))
     scored, unscorable = _rows(ids, dates, model.predict(features) if ids else [], teams)
     return Rows(sorted(scored, key=lambda r: r["game_id"]), 0, scored, unscorable)
-
-
-def features_as_of(engine: Engine, day: dt.date) -> pd.DataFrame:
-    """The features of `day`'s games as that morning knew them (the daily job, the checks)."""
-    schedule = as_of_schedule(read_games(engine, on=day))
-    return pregame_features(read_games(engine, before=day), schedule)
 
 
 def to_frame(rows: Sequence[Row], active: ActiveModel) -> pd.DataFrame:

@@ -5,8 +5,8 @@ previous model, whose keys may have expired) follow: the model's rows for the
 games of each day (`bullpen.serving.predictions.rows_for`: stored, else scored
 from stored features), the rows it had to score stored so every later reader
 sees the same numbers, then the keys written and counted. The keys that must
-exist for a model to be served without a miss are one per scheduled game and one
-per date with games (`bullpen.cache.contract`).
+exist for a model to be served without a miss are one per game on the days' slates
+and one per date with games (`bullpen.cache.contract`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from bullpen.cache.writer import key_slot, warm, write_entries
 from bullpen.domain.features import FEATURE_NAMES
 from bullpen.domain.model import WinModel
 from bullpen.serving.predictions import rows_for, to_frame
+from bullpen.serving.slate import slate
 from bullpen.settings import get_settings
-from bullpen.store import read_features, read_games, write_predictions
+from bullpen.store import read_features, write_predictions
 
 # EXISTS per round trip when measuring coverage.
 COVERAGE_BATCH = 1000
@@ -73,8 +74,9 @@ def coming_days(start: dt.date | None = None, days: int | None = None) -> list[d
 
 
 def schedule(engine: Engine, days: Iterable[dt.date]) -> pd.DataFrame:
-    """The stored games of `days` (game_id, date, home, away, ...), one query per day."""
-    frames = [read_games(engine, on=day) for day in days]
+    """The games on the slates of `days` (game_id, date, home, away, ...): played ones and
+    the live schedule's games not played yet (`bullpen.serving.slate`); postponed ones not."""
+    frames = [slate(engine, day).games for day in days]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=["game_id", "date", "home", "away"])

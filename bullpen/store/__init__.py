@@ -4,9 +4,9 @@ SQLite by default, PostgreSQL in production; callers use `make_engine`, run
 `upgrade` once at start-up, then the repository functions below.
 """
 
-# Declare the api_keys (migration 0002) and model_audit/model_aliases (0003) tables on
+# Declare the api_keys (0002), model_audit/model_aliases (0003) and live (0005) tables on
 # Base.metadata, so the metadata matches the migrations.
-from bullpen.store import apikeys, promotion_schema  # noqa: F401
+from bullpen.store import apikeys, live_schema, promotion_schema  # noqa: F401
 from bullpen.store.engine import make_engine, normalize_url, session_factory
 from bullpen.store.migrate import alembic_config, downgrade, upgrade
 from bullpen.store.repository import (

@@ -27,6 +27,8 @@ from bullpen.store._sql import (
     typed_frame,
     upsert,
 )
+from bullpen.store.live import finalize
+from bullpen.store.live_schema import schedule
 from bullpen.store.schema import (
     features,
     games,
@@ -139,6 +141,7 @@ def load_parse_result(engine: Engine, source: str, result: ParseResult, sha256: 
         for chunk in chunks(game_rows, CHUNK_SIZE):
             inserted += _write_games_chunk(conn, chunk)
         deleted = _delete_missing(conn, games, "game_id", source, {r["game_id"] for r in game_rows})
+        finalize(conn, [r["game_id"] for r in game_rows])  # the schedule's lifecycle follows
         upsert(conn, quarantine, quarantine_rows, ["source", "line_number"])
         _delete_missing(
             conn, quarantine, "line_number", source, {r["line_number"] for r in quarantine_rows}
@@ -465,16 +468,26 @@ def read_prediction_rows(
 def read_teams(
     engine: Engine, game_ids: Iterable[str] | None = None, on: dt.date | None = None
 ) -> dict[str, tuple[str, str]]:
-    """game_id → (home, away) for stored games, by ids or by date."""
+    """game_id → (home, away) for completed games, else from the live schedule."""
     ids = None if game_ids is None else sorted(set(game_ids))
     with engine.connect() as conn:
-        if ids is not None and len(ids) == 1 and on is None:  # the miss path: prebuilt
-            rows = list(conn.execute(_TEAMS_OF_GAME, {"g": ids[0]}))
-        else:
-            stmt = select(games.c.game_id, games.c.home, games.c.away)
-            if on is not None:
-                stmt = stmt.where(games.c.date == as_date(on))
-            rows = _rows_of_games(conn, stmt, games.c.game_id, ids)
+        found = _teams(conn, games, ids, on)
+        if ids is None or len(found) < len(ids):
+            rest = None if ids is None else [g for g in ids if g not in found]
+            found = _teams(conn, schedule, rest, on) | found
+    return found
+
+
+def _teams(
+    conn: Connection, table: Any, ids: list[str] | None, on: dt.date | None
+) -> dict[str, tuple[str, str]]:
+    if table is games and ids is not None and len(ids) == 1 and on is None:  # the miss path
+        rows = list(conn.execute(_TEAMS_OF_GAME, {"g": ids[0]}))
+    else:
+        stmt = select(table.c.game_id, table.c.home, table.c.away)
+        if on is not None:
+            stmt = stmt.where(table.c.date == as_date(on))
+        rows = _rows_of_games(conn, stmt, table.c.game_id, ids)
     return {row.game_id: (row.home, row.away) for row in rows}
 
 

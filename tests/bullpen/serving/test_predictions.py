@@ -20,12 +20,12 @@ from bullpen.domain.model import WinModel
 from bullpen.serving.predictions import (
     GameNotFound,
     PredictionUnavailable,
-    features_as_of,
     row_for_game,
     rows_for,
     score,
     to_frame,
 )
+from bullpen.serving.slate import slate_features
 from bullpen.sources.parsed import ParsedLogs
 from bullpen.store import make_engine, read_features, write_features, write_predictions
 from tests.support.data import FIRST_DAY, fill_store
@@ -100,7 +100,7 @@ def test_the_daily_jobs_as_of_scores_equal_the_policys(store: Engine) -> None:
         later = conn.execute(text("select min(date) from features where date > :d"),
                              {"d": FIRST_DAY + dt.timedelta(days=3)}).scalar_one()  # fmt: skip
     day = dt.date.fromisoformat(str(later)[:10])
-    as_of = score(MODEL, features_as_of(store, day))
+    as_of = score(MODEL, slate_features(store, day))
     policy = rows_for(store, MODEL, ELO, on=day)
     assert [r["game_id"] for r in as_of.rows] == [r["game_id"] for r in policy.rows]
     assert [r["p_home"] for r in as_of.rows] == pytest.approx([r["p_home"] for r in policy.rows])

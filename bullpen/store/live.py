@@ -1,0 +1,310 @@
+"""Reading and writing the live tables: schedule (with lifecycle), starters, feed issues.
+
+Every write is one transaction and idempotent: reading the same feed twice
+changes nothing and records nothing new. What a feed may not do (move a final
+game back to scheduled, announce a starter for a game nobody scheduled or for a
+team not in the game) is returned as a `FeedIssue` and stored as one; the rest
+of the batch is still recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select, update
+
+from bullpen.domain.schedule import (
+    FeedIssue,
+    GameStatus,
+    LifecycleError,
+    ScheduledGame,
+    StarterAnnouncement,
+    next_status,
+)
+from bullpen.store._sql import as_date, as_utc, chunks, typed_frame, upsert
+from bullpen.store.live_schema import feed_issues, schedule, starters
+from bullpen.store.schema import games, utcnow
+
+CHUNK_SIZE = 500
+SIDES = ("home", "away")
+
+
+@dataclass
+class ScheduleChanges:
+    """What one `record_schedule` call changed, by game id."""
+
+    added: list[str] = field(default_factory=list)
+    status_changed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # first pitch or date changed
+    unchanged: int = 0
+    issues: list[FeedIssue] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[str]:
+        return sorted({*self.added, *self.status_changed, *self.moved})
+
+
+def record_schedule(engine: Engine, batch: Sequence[ScheduledGame]) -> ScheduleChanges:
+    """Upsert `batch` by game id, following the lifecycle; refused moves become issues."""
+    changes = ScheduleChanges()
+    with engine.begin() as conn:
+        current = _current_rows(conn, [g.game_id for g in batch])
+        final = _final_ids(conn, [g.game_id for g in batch])
+        rows: dict[str, dict[str, Any]] = {}
+        for game in batch:
+            if game.game_id in rows:  # PostgreSQL refuses one upsert naming a key twice
+                changes.issues.append(FeedIssue(
+                    game.source, game.game_id, f"{game.game_id} twice in one batch", repr(game)
+                ))  # fmt: skip
+                continue
+            row = _schedule_row(game, current.get(game.game_id), game.game_id in final, changes)
+            if row is not None:
+                rows[game.game_id] = row
+        for chunk in chunks(list(rows.values()), CHUNK_SIZE):
+            upsert(conn, schedule, chunk, ["game_id"])
+        _store_issues(conn, changes.issues)
+    return changes
+
+
+def _schedule_row(
+    game: ScheduledGame, before: dict[str, Any] | None, is_final: bool, changes: ScheduleChanges
+) -> dict[str, Any] | None:
+    old = GameStatus(before["status"]) if before else None
+    try:
+        # A game the logs have is final whatever the feed says: a schedule file is the
+        # plan made before the season, and a live feed may lag the result.
+        status = GameStatus.FINAL if is_final else next_status(old, game.status)
+    except LifecycleError as exc:
+        changes.issues.append(
+            FeedIssue(game.source, game.game_id, f"{game.game_id}: {exc}", repr(game))
+        )
+        return None
+    row = {
+        "game_id": game.game_id, "date": game.date, "game_number": game.game_number,
+        "season": game.season, "home": game.home, "away": game.away,
+        "home_league": game.home_league, "away_league": game.away_league,
+        "day_night": game.day_night, "first_pitch": game.first_pitch, "status": status.value,
+        "postponed_reason": game.postponed_reason, "makeup_date": game.makeup_date,
+        "location": game.location, "external_id": game.external_id, "source": game.source,
+        "updated_at": utcnow(),
+    }  # fmt: skip
+    _classify(row, before, changes)
+    return row
+
+
+def _classify(row: dict[str, Any], before: dict[str, Any] | None, changes: ScheduleChanges) -> None:
+    game_id = row["game_id"]
+    if before is None:
+        changes.added.append(game_id)
+        return
+    if before["status"] != row["status"]:
+        changes.status_changed.append(game_id)
+    elif as_date(before["date"]) != row["date"] or _utc(before["first_pitch"]) != _utc(
+        row["first_pitch"]
+    ):
+        changes.moved.append(game_id)
+    else:
+        changes.unchanged += 1
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else as_utc(value)
+
+
+def _current_rows(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in chunks(list(dict.fromkeys(ids)), CHUNK_SIZE):
+        stmt = select(schedule).where(schedule.c.game_id.in_(chunk))
+        found.update({row.game_id: dict(row._mapping) for row in conn.execute(stmt)})
+    return found
+
+
+def _final_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
+    final: set[str] = set()
+    for chunk in chunks(list(dict.fromkeys(ids)), CHUNK_SIZE):
+        final.update(
+            conn.execute(select(games.c.game_id).where(games.c.game_id.in_(chunk))).scalars()
+        )
+    return final
+
+
+def mark_final(engine: Engine, game_ids: Iterable[str]) -> int:
+    """Scheduled or suspended games whose results arrived become final; returns how many."""
+    with engine.begin() as conn:
+        return finalize(conn, game_ids)
+
+
+def finalize(conn: Connection, game_ids: Iterable[str]) -> int:
+    """`mark_final` inside the caller's transaction (loading a game log calls it)."""
+    moved = 0
+    for chunk in chunks(sorted(set(game_ids)), CHUNK_SIZE):
+        stmt = (
+            update(schedule)
+            .where(schedule.c.game_id.in_(chunk), schedule.c.status != GameStatus.FINAL.value)
+            .values(status=GameStatus.FINAL.value, updated_at=utcnow())
+        )
+        moved += conn.execute(stmt).rowcount
+    return moved
+
+
+# --- starters ----------------------------------------------------------------------------
+
+
+def record_starters(
+    engine: Engine, batch: Sequence[StarterAnnouncement]
+) -> tuple[list[StarterAnnouncement], list[FeedIssue]]:
+    """Append the announcements that change a side's current starter; returns (changes, issues).
+
+    An announcement for a game the schedule does not have, for a final game, or whose
+    team is not that side's team is an issue. Repeating the current starter is a no-op.
+    """
+    changed: list[StarterAnnouncement] = []
+    issues: list[FeedIssue] = []
+    with engine.begin() as conn:
+        games_of = _current_rows(conn, [a.game_id for a in batch])
+        current = _current_starters(conn, list(games_of))
+        for item in sorted(batch, key=lambda a: a.announced_at):
+            problem = _starter_problem(item, games_of.get(item.game_id))
+            if problem:
+                issues.append(FeedIssue(item.source, f"{item.game_id}:{item.side}", problem,
+                                        repr(item)))  # fmt: skip
+                continue
+            key = (item.game_id, item.side)
+            if current.get(key) == (item.pitcher_id, item.pitcher_name):
+                continue
+            conn.execute(starters.insert().values(**_starter_row(item)))
+            current[key] = (item.pitcher_id, item.pitcher_name)
+            changed.append(item)
+        _store_issues(conn, issues)
+    return changed, issues
+
+
+def _starter_problem(item: StarterAnnouncement, game: dict[str, Any] | None) -> str | None:
+    if item.side not in SIDES:
+        return f"side must be home or away, got {item.side!r}"
+    if game is None:
+        return f"no scheduled game {item.game_id}"
+    if game["status"] == GameStatus.FINAL.value:
+        return f"{item.game_id} is final: its starters are in the game log"
+    if game[item.side] != item.team:
+        return f"{item.pitcher_name} announced for {item.team}, but the {item.side} team of " + (
+            f"{item.game_id} is {game[item.side]}"
+        )
+    return None
+
+
+def _starter_row(item: StarterAnnouncement) -> dict[str, Any]:
+    return {
+        "game_id": item.game_id, "side": item.side, "pitcher_id": item.pitcher_id,
+        "pitcher_name": item.pitcher_name, "team": item.team,
+        "announced_at": item.announced_at, "source": item.source, "recorded_at": utcnow(),
+    }  # fmt: skip
+
+
+def _current_starters(
+    conn: Connection, ids: Sequence[str]
+) -> dict[tuple[str, str], tuple[str | None, str]]:
+    """(game_id, side) → (pitcher_id, pitcher_name) of the latest announcement."""
+    latest: dict[tuple[str, str], tuple[str | None, str]] = {}
+    for chunk in chunks(list(ids), CHUNK_SIZE):
+        stmt = (
+            select(
+                starters.c.game_id, starters.c.side, starters.c.pitcher_id, starters.c.pitcher_name
+            )
+            .where(starters.c.game_id.in_(chunk))
+            .order_by(starters.c.announced_at, starters.c.id)
+        )
+        for row in conn.execute(stmt):
+            latest[(row.game_id, row.side)] = (row.pitcher_id, row.pitcher_name)
+    return latest
+
+
+def read_starter_history(engine: Engine, game_id: str) -> pd.DataFrame:
+    """Every announcement of `game_id`, oldest first."""
+    stmt = (
+        select(starters)
+        .where(starters.c.game_id == game_id)
+        .order_by(starters.c.announced_at, starters.c.id)
+    )
+    with engine.connect() as conn:
+        return typed_frame(pd.read_sql(stmt, conn), starters)
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def read_schedule(
+    engine: Engine,
+    on: dt.date | None = None,
+    season: int | None = None,
+    statuses: Iterable[GameStatus] | None = None,
+) -> pd.DataFrame:
+    """Schedule rows with each side's current starter (`home_sp_id`, `home_sp_name`, …).
+
+    A side with no announcement, or an unmatched one, has `*_sp_id` "" (the unknown
+    starter, priced with the league-average prior). Sorted by date, game_number, game_id.
+    """
+    stmt = select(schedule)
+    if on is not None:
+        stmt = stmt.where(schedule.c.date == as_date(on))
+    if season is not None:
+        stmt = stmt.where(schedule.c.season == season)
+    if statuses is not None:
+        stmt = stmt.where(schedule.c.status.in_([s.value for s in statuses]))
+    stmt = stmt.order_by(schedule.c.date, schedule.c.game_number, schedule.c.game_id)
+    with engine.connect() as conn:
+        frame = typed_frame(pd.read_sql(stmt, conn), schedule)
+        current = _current_starters(conn, list(frame["game_id"]))
+    for side in SIDES:
+        announced = [current.get((g, side), (None, "")) for g in frame["game_id"]]
+        frame[f"{side}_sp_id"] = [pitcher or "" for pitcher, _ in announced]
+        frame[f"{side}_sp_name"] = [name for _, name in announced]
+    return frame
+
+
+def read_feed_issues(engine: Engine) -> pd.DataFrame:
+    stmt = select(feed_issues).order_by(feed_issues.c.source, feed_issues.c.location)
+    with engine.connect() as conn:
+        return typed_frame(pd.read_sql(stmt, conn), feed_issues)
+
+
+def record_feed_issues(engine: Engine, issues: Sequence[FeedIssue]) -> int:
+    with engine.begin() as conn:
+        _store_issues(conn, issues)
+    return len(issues)
+
+
+def _store_issues(conn: Connection, issues: Sequence[FeedIssue]) -> None:
+    rows = {
+        (i.source, i.location): {
+            "source": i.source[:255],
+            "location": i.location[:128],
+            "reason": i.reason,
+            "text": i.text,
+            "quarantined_at": utcnow(),
+        }
+        for i in issues
+    }
+    for chunk in chunks(list(rows.values()), CHUNK_SIZE):
+        upsert(conn, feed_issues, chunk, ["source", "location"])
+
+
+def read_pitchers(engine: Engine) -> list[tuple[str, str, str, dt.date]]:
+    """Every starting pitcher the game logs have: (id, name, team, last date he started for it)."""
+    rows: list[tuple[str, str, str, dt.date]] = []
+    with engine.connect() as conn:
+        for side in SIDES:
+            sp_id, sp_name, team = (
+                games.c[f"{side}_sp_id"],
+                games.c[f"{side}_sp_name"],
+                games.c[side],
+            )
+            stmt = select(sp_id, func.max(sp_name), team, func.max(games.c.date)).group_by(
+                sp_id, team
+            )
+            rows.extend((r[0], r[1], r[2], as_date(r[3])) for r in conn.execute(stmt) if r[0])
+    return rows

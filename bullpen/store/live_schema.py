@@ -1,0 +1,77 @@
+"""The live tables: the schedule with each game's lifecycle, announced starters, feed issues.
+
+`schedule` holds one row per game a feed has announced (Retrosheet schedule
+files, the MLB Stats API, the operator's drop folder), with its lifecycle
+status; `games` keeps holding only completed games from the game logs, so
+everything that trains or builds history reads final games alone. `starters`
+is append-only: a new row each time a side's announced starter changes, so who
+was announced, when and by which feed is never overwritten. `feed_issues` keeps
+every record a feed could not use, with its reason and raw text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bullpen.store.schema import Base, Timestamp, utcnow
+
+
+class ScheduleRow(Base):
+    __tablename__ = "schedule"
+
+    game_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    game_number: Mapped[int] = mapped_column(Integer)
+    season: Mapped[int] = mapped_column(Integer, index=True)
+    home: Mapped[str] = mapped_column(String(8))
+    away: Mapped[str] = mapped_column(String(8))
+    home_league: Mapped[str | None] = mapped_column(String(8))
+    away_league: Mapped[str | None] = mapped_column(String(8))
+    day_night: Mapped[str | None] = mapped_column(String(8))
+    first_pitch: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    status: Mapped[str] = mapped_column(String(16))
+    postponed_reason: Mapped[str | None] = mapped_column(Text)
+    makeup_date: Mapped[dt.date | None] = mapped_column(Date)
+    location: Mapped[str | None] = mapped_column(String(16))
+    external_id: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class StarterRow(Base):
+    """One announcement of a side's starting pitcher; never updated or deleted."""
+
+    __tablename__ = "starters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    game_id: Mapped[str] = mapped_column(String(32), index=True)
+    side: Mapped[str] = mapped_column(String(8))
+    # Null: the feed named a pitcher the store has never seen (the "unknown starter" state).
+    pitcher_id: Mapped[str | None] = mapped_column(String(16))
+    pitcher_name: Mapped[str] = mapped_column(String(128))
+    team: Mapped[str] = mapped_column(String(8))
+    announced_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    source: Mapped[str] = mapped_column(String(255))
+    recorded_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class FeedIssueRow(Base):
+    """A feed record that could not be used. (source, location) is unique so re-reads upsert."""
+
+    __tablename__ = "feed_issues"
+    __table_args__ = (UniqueConstraint("source", "location"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(255))
+    location: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    quarantined_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+schedule = ScheduleRow.__table__
+starters = StarterRow.__table__
+feed_issues = FeedIssueRow.__table__
