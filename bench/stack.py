@@ -32,6 +32,7 @@ class BenchData:
     key: str
     games: dict[dt.date, list[str]]  # game ids by date, sorted
     rows: list[dict[str, Any]] = field(repr=False)  # predictions rows, for warming
+    revisions: dict[dt.date, str] = field(default_factory=dict, repr=False)  # the store's
 
     def busiest_day(self) -> dt.date:
         return max(self.games, key=lambda d: (len(self.games[d]), d))
@@ -48,6 +49,7 @@ def prepare(db_url: str, season: int = SEASON, days: int | None = None) -> Bench
     from bullpen.serving.active import begin_warming
     from bullpen.serving.lifecycle import Status, transition
     from bullpen.serving.predictions import score
+    from bullpen.serving.revisions import revisions
     from bullpen.settings import GameLogSettings
     from bullpen.sources.parsed import read_gamelogs
     from bullpen.store import (
@@ -84,6 +86,7 @@ def prepare(db_url: str, season: int = SEASON, days: int | None = None) -> Bench
         transition(engine, MODEL_VERSION, Status.CHECKED, "bench", "benchmark baseline, unchecked")
         begin_warming(engine, MODEL_VERSION, "bench")
         key, _ = create_key(engine, SECRET, "bench", "read")
+        revs = revisions(engine, FEATURE_VERSION, {d.date() for d in frame["date"]})
     finally:
         engine.dispose()
     teams = logs.frame()[["game_id", "home", "away"]]
@@ -91,17 +94,19 @@ def prepare(db_url: str, season: int = SEASON, days: int | None = None) -> Bench
     games: dict[dt.date, list[str]] = {}
     for row in rows:
         games.setdefault(row["date"], []).append(row["game_id"])
-    return BenchData(db_url, key, {d: sorted(ids) for d, ids in games.items()}, rows)
+    return BenchData(db_url, key, {d: sorted(ids) for d, ids in games.items()}, rows, revs)
 
 
 def warm_season(redis_url: str, data: BenchData, promote: bool = True) -> Any:
     """Every game and slate of `data` into `redis_url`, then the Elo model promoted there."""
     from bullpen.cache.writer import warm
     from bullpen.domain.features import FEATURE_VERSION
+    from bullpen.serving.revisions import point
 
     client = redis.Redis.from_url(redis_url)
     try:
-        result = warm(client, data.rows, MODEL_VERSION, FEATURE_VERSION, ttl=3600)
+        result = warm(client, data.rows, MODEL_VERSION, FEATURE_VERSION, data.revisions, 3600)
+        point(client, FEATURE_VERSION, data.revisions, 3600)
     finally:
         client.close()
     if promote:

@@ -144,6 +144,25 @@ class PromotionSettings(BaseSettings):
     )
 
 
+class LiveSettings(BaseSettings):
+    """Where the live game-day feeds come from (`orchestration/live.py`)."""
+
+    model_config = SettingsConfigDict(env_prefix="BULLPEN_LIVE_", extra="ignore")
+
+    feed_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "feeds",
+        description="Schedule files, drop files (starters, postponements), results: dropped here.",
+    )
+    stats_api_url: str | None = Field(
+        default=None,
+        description="MLB Stats API base URL (e.g. https://statsapi.mlb.com); unset: not polled.",
+    )
+    sensor_interval_s: int = Field(
+        default=2, ge=1, description="How often the live sensors look for news."
+    )
+    days_ahead: int = Field(default=1, ge=0, description="Stats API days polled after today.")
+
+
 class Settings(BaseSettings):
     """Everything the core is configured with, by section."""
 
@@ -158,6 +177,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     promotion: PromotionSettings = Field(default_factory=PromotionSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
 
     @model_validator(mode="after")
     def _no_development_secret(self) -> Settings:

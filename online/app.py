@@ -62,6 +62,11 @@ def build_services(settings: Settings, online: OnlineSettings, metrics: Metrics)
     model_cache = ModelCache(engine)
     gate = StoreGate(online.store_deadline_s, online.store_breaker_s, online.threads)
 
+    predictions = PredictionService(
+        engine, redis, near, model_cache, metrics, cache.cache_ttl_s, online.lock_ms, gate,
+        revision_ttl=online.revision_ttl_s,
+    )  # fmt: skip
+
     def on_change(active: ActiveModel) -> None:
         near.clear()
         metrics.serving(active.model_version, active.feature_version)
@@ -72,17 +77,8 @@ def build_services(settings: Settings, online: OnlineSettings, metrics: Metrics)
         online=online,
         engine=engine,
         redis=redis,
-        pointer=ActivePointer(redis, on_change),
-        predictions=PredictionService(
-            engine,
-            redis,
-            near,
-            model_cache,
-            metrics,
-            cache.cache_ttl_s,
-            online.lock_ms,
-            gate,
-        ),
+        pointer=ActivePointer(redis, on_change, on_inputs=predictions.inputs_changed),
+        predictions=predictions,
         models=model_cache,
         verifier=KeyVerifier(
             engine,

@@ -35,6 +35,11 @@ class OnlineSettings(BaseSettings):
     )
     near_cache_size: int = Field(default=8192, ge=0)
     near_cache_ttl_s: float = Field(default=5.0, ge=0)
+    # A date's revision is near-cached this long at most: the bound on serving an old
+    # starter's price when a `bp:v1:inputs-changed` message is lost (it usually takes ms).
+    revision_ttl_s: float = Field(
+        default=2.0, ge=0, description="Longest a replica serves a date's old revision."
+    )
     fast_path: bool = Field(default=True, description="Serve near-cache hits ahead of FastAPI.")
     lock_ms: int = Field(default=5000, ge=10, description="Single-flight lock lifetime.")
     pointer_poll_s: float = Field(default=5.0, gt=0, description="Safety-net pointer re-read.")

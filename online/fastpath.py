@@ -34,7 +34,6 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from bullpen.cache import contract as cache
 from bullpen.domain.apikeys import scope_allows
 from online.auth import Caller, extract_key
 from online.deps import Services
@@ -105,17 +104,16 @@ class FastPath:
             game_id = path[len(GAME_PREFIX) : -len(GAME_SUFFIX)]
             if _GAME_ID.fullmatch(game_id) is None:
                 return None
-            key = cache.prediction_key(active.model_version, active.feature_version, game_id)
+            body = svc.predictions.peek_game(active, game_id)
             route = GAME_ROUTE
         elif path == DAY_ROUTE:
             date = self._date(scope["query_string"])
             if date is None:
                 return None
-            key = cache.day_key(active.model_version, active.feature_version, date)
+            body = svc.predictions.peek_day(active, date)
             route = DAY_ROUTE
         else:
             return None
-        body = svc.predictions.near.get(key)
         if body is None:
             return None
         key_text = request_key(scope["headers"])

@@ -1,5 +1,9 @@
 """Prediction bodies: near-cache → Redis → compute from the store, once per stampede.
 
+Every key carries the revision of its date's inputs (`bullpen.cache.contract`):
+the revision is looked up first (near-cache for at most `revision_ttl` seconds,
+dropped at once when `bp:v1:inputs-changed` names the date; then Redis; then the
+store), so a changed starter changes the key and no layer serves the old price.
 Hits return the stored bytes untouched. A miss takes a short Redis lock
 (SET NX PX) so that across replicas one computes and the others wait for the
 value; within a process, concurrent misses share one future. What a miss
@@ -22,7 +26,8 @@ from sqlalchemy import Engine
 from bullpen.cache import contract as cache
 from bullpen.cache.contract import ActiveModel
 from bullpen.domain.model import WinModel
-from bullpen.serving.predictions import row_for_game, rows_for
+from bullpen.serving.predictions import GameNotFound, row_for_game, rows_for
+from bullpen.store import read_revision
 from online.metrics import Metrics
 from online.models import ModelCache
 from online.nearcache import NearCache
@@ -46,6 +51,7 @@ class PredictionService:
         ttl: int,
         lock_ms: int,
         store: StoreGate | None = None,
+        revision_ttl: float = 2.0,
     ) -> None:
         self.engine = engine
         self.redis = redis
@@ -55,6 +61,7 @@ class PredictionService:
         self.ttl = ttl
         self.lock_ms = lock_ms
         self.store = store or StoreGate(deadline=1.0, breaker=0.0)
+        self.revision_ttl = revision_ttl
         self._inflight: dict[str, asyncio.Future[bytes]] = {}
         self.computations = 0  # how many misses were computed (tests check single-flight)
 
@@ -65,17 +72,79 @@ class PredictionService:
             self.metrics.cache.labels("near", "hit").inc()
         return value
 
+    def near_game(self, active: ActiveModel, game_id: str) -> bytes | None:
+        """A game's body from the near-cache alone (its date's revision included), or None."""
+        return self._counted(self.peek_game(active, game_id))
+
+    def near_day(self, active: ActiveModel, date: dt.date) -> bytes | None:
+        return self._counted(self.peek_day(active, date))
+
+    def peek_game(self, active: ActiveModel, game_id: str) -> bytes | None:
+        """`near_game` without counting a hit (the fast path counts its own)."""
+        revision = self.near.get(cache.game_revision_key(active.feature_version, game_id))
+        if revision is None:
+            return None
+        return self.near.get(self._game_key(active, game_id, revision.decode()))
+
+    def peek_day(self, active: ActiveModel, date: dt.date) -> bytes | None:
+        revision = self.near.get(cache.revision_key(active.feature_version, date))
+        if revision is None:
+            return None
+        return self.near.get(self._day_key(active, date, revision.decode()))
+
+    def _counted(self, value: bytes | None) -> bytes | None:
+        if value is not None:
+            self.metrics.cache.labels("near", "hit").inc()
+        return value
+
     async def game(self, active: ActiveModel, game_id: str) -> bytes:
-        key = cache.prediction_key(active.model_version, active.feature_version, game_id)
+        try:
+            day = cache.game_date(game_id)
+        except ValueError as exc:
+            raise GameNotFound(f"{game_id} has no valid date (yyyymmdd after the team)") from exc
+        key = self._game_key(active, game_id, await self.revision(active.feature_version, day))
         return self.near_hit(key) or await self._lookup(
             key, lambda: self._computed(active, self._compute_game, active, game_id)
         )
 
     async def day(self, active: ActiveModel, date: dt.date) -> bytes:
-        key = cache.day_key(active.model_version, active.feature_version, date)
+        key = self._day_key(active, date, await self.revision(active.feature_version, date))
         return self.near_hit(key) or await self._lookup(
             key, lambda: self._computed(active, self._compute_day, active, date)
         )
+
+    @staticmethod
+    def _game_key(active: ActiveModel, game_id: str, revision: str) -> str:
+        return cache.prediction_key(active.model_version, active.feature_version, game_id, revision)
+
+    @staticmethod
+    def _day_key(active: ActiveModel, date: dt.date, revision: str) -> str:
+        return cache.day_key(active.model_version, active.feature_version, date, revision)
+
+    async def revision(self, feature_version: str, date: dt.date) -> str:
+        """The revision of `date`'s inputs: near-cache, else Redis, else the store (then
+        claimed in Redis unless another server set it first, whose value wins)."""
+        key = cache.revision_key(feature_version, date)
+        raw = self.near.get(key)
+        if raw is None:
+            raw = await self._single_flight(
+                key, lambda: self._read_revision(key, feature_version, date)
+            )
+        return raw.decode()
+
+    async def _read_revision(self, key: str, feature_version: str, date: dt.date) -> bytes:
+        raw = await self.redis.get(key)
+        if raw is None:
+            computed = await self.store.call(read_revision, self.engine, feature_version, date)
+            raw = computed.encode()
+            earlier = await self.redis.call("set", key, raw, nx=True, ex=self.ttl, get=True)
+            raw = earlier or raw
+        self.near.put(key, raw, ttl=self.revision_ttl)
+        return raw
+
+    def inputs_changed(self, feature_version: str, date: dt.date) -> None:
+        """`bp:v1:inputs-changed` named this date: forget its revision."""
+        self.near.pop(cache.revision_key(feature_version, date))
 
     async def model(self, version: str) -> WinModel:
         """The loaded model: its artifact read within the store's deadline, then

@@ -15,8 +15,9 @@ import assets.features
 import assets.ingestion
 import assets.modeling
 import assets.serving
-from assets.resources import GameLogSource, RedisResource, StoreResource
+from assets.resources import GameLogSource, LiveFeeds, RedisResource, StoreResource
 from orchestration.jobs import batch_job, daily_predictions_job, promotion_job
+from orchestration.live import feed_folder_sensor, live_slates, stats_api_sensor
 from orchestration.schedules import daily_predictions_schedule
 from orchestration.sensors import promotion_sensor
 
@@ -27,6 +28,7 @@ defs = Definitions(
         *load_assets_from_package_module(assets.features, group_name="features"),
         *load_assets_from_package_module(assets.modeling, group_name="modeling"),
         *load_assets_from_package_module(assets.serving, group_name="serving"),
+        live_slates,  # reported by the live sensors
     ],
     # The gate a candidate passes before promotion (blocking: a failure stops the backtest).
     asset_checks=load_asset_checks_from_package_module(assets.modeling),
@@ -35,11 +37,13 @@ defs = Definitions(
         "store": StoreResource(),
         "gamelogs": GameLogSource(),
         "redis": RedisResource(),
+        "feeds": LiveFeeds(),
     },
     # How they run: the whole batch, one as-of date at a time, and a blue → green flip.
     jobs=[batch_job, daily_predictions_job, promotion_job],
     # When: today's predictions every morning (on by default in a local deployment).
     schedules=[daily_predictions_schedule],
-    # And when a candidate's checks all passed: the promotion (rejection when one failed).
-    sensors=[promotion_sensor],
+    # And when a candidate's checks all passed: the promotion (rejection when one failed);
+    # when game-day news arrives (a schedule, a starter, a result): the dates it changes.
+    sensors=[promotion_sensor, feed_folder_sensor, stats_api_sensor],
 )

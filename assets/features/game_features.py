@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 
 from assets.resources import StoreResource
 from bullpen.domain.features import FEATURE_NAMES, FEATURE_VERSION, build_features
+from bullpen.domain.inputs import INPUT_COLUMNS, with_inputs
 from bullpen.store import read_games, write_features
 
 
@@ -19,10 +20,11 @@ def game_features(context: AssetExecutionContext, store: StoreResource) -> Mater
     games = read_games(engine)
     if games.empty:
         raise Failure("the store holds no games: materialize `games` first")
-    frame = build_features(games)
-    # The store treats every column besides game_id and date as a feature, so
-    # the identifying columns build_features adds (season, teams) stay out.
-    rows = write_features(engine, frame[["game_id", "date", *FEATURE_NAMES]], FEATURE_VERSION)
+    frame = with_inputs(build_features(games), games, FEATURE_NAMES)
+    # The store treats every column besides game_id, date and the inputs as a feature,
+    # so the identifying columns build_features adds (season, teams) stay out.
+    columns = ["game_id", "date", *FEATURE_NAMES, *INPUT_COLUMNS]
+    rows = write_features(engine, frame[columns], FEATURE_VERSION)
     elapsed = time.perf_counter() - started
     context.log.info(f"wrote {rows} feature rows ({FEATURE_VERSION}) in {elapsed:.1f} s")
     return MaterializeResult(

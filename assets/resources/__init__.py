@@ -11,7 +11,8 @@ annotations`: Dagster reads field and parameter annotations at definition time.
 """
 
 from assets.resources.cache import RedisResource
+from assets.resources.feeds import LiveFeeds
 from assets.resources.gamelogs import GameLogSource
 from assets.resources.store import StoreResource
 
-__all__ = ["GameLogSource", "RedisResource", "StoreResource"]
+__all__ = ["GameLogSource", "LiveFeeds", "RedisResource", "StoreResource"]

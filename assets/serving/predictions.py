@@ -3,9 +3,9 @@
 The partition key is the as-of date. Its slate (`bullpen.serving.slate`) is the
 date's games as that morning knew them: completed games with results blanked,
 plus the live schedule's games not played yet with their announced starters.
-Their features come from every earlier final game; the serving model
-(`bullpen.serving.active`) scores them. Features of games not played yet are
-stored too, so any model (a candidate, a rollback target) can score them later.
+`bullpen.serving.pricing` prices it with the serving model
+(`bullpen.serving.active`); features of games not played yet are stored too, so
+any model (a candidate, a rollback target) can score them later.
 """
 
 import datetime as dt
@@ -15,13 +15,9 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 from assets.metadata import markdown_table
 from assets.resources import StoreResource
 from assets.serving.partitions import daily_partitions
-from bullpen.domain.features import FEATURE_NAMES, FEATURE_VERSION
-from bullpen.domain.model import WinModel
-from bullpen.serving.active import pointer_of, serving_entry
-from bullpen.serving.predictions import score, to_frame
-from bullpen.serving.slate import Slate, features_of, slate
-from bullpen.settings import get_settings
-from bullpen.store import write_features, write_predictions
+from bullpen.serving.active import serving_entry
+from bullpen.serving.pricing import FeatureVersionMismatch, price_slate
+from bullpen.serving.slate import Slate, slate
 
 
 def _as_of(context: AssetExecutionContext) -> dt.date:
@@ -76,33 +72,26 @@ def game_predictions(
     entry = serving_entry(engine)
     if entry is None:
         raise Failure("no model to serve in the registry: run batch_job first")
-    active = pointer_of(entry)
-    if active.feature_version != FEATURE_VERSION:
-        raise Failure(
-            f"model {entry.version} expects feature version {active.feature_version}, "
-            f"but this code computes {FEATURE_VERSION}: retrain (run batch_job) before serving"
-        )
-    model = WinModel.from_bytes(entry.artifact, threads=get_settings().model_threads)
-    features = features_of(engine, scheduled_games)
-    live = features[features["game_id"].isin(scheduled_games.live)]
-    write_features(engine, live[["game_id", "date", *FEATURE_NAMES]], FEATURE_VERSION)
-    scored = score(model, features)
-    written = write_predictions(engine, to_frame(scored.rows, active))
+    try:
+        priced = price_slate(engine, entry, scheduled_games)
+    except FeatureVersionMismatch as exc:
+        raise Failure(str(exc)) from exc
+    written = len(priced.rows)
     context.log.info(f"{day}: wrote {written} predictions from {entry.version}")
-    if scored.unscorable:
-        context.log.warning(f"{day}: no probability for {scored.unscorable} (NaN features)")
+    if priced.unscorable:
+        context.log.warning(f"{day}: no probability for {priced.unscorable} (NaN features)")
     return MaterializeResult(
         metadata={
             "games": MetadataValue.int(written),
-            "unscorable": MetadataValue.json(scored.unscorable),
-            "not_played_yet": MetadataValue.int(len(live)),
+            "unscorable": MetadataValue.json(priced.unscorable),
+            "not_played_yet": MetadataValue.int(priced.live),
             "model_version": MetadataValue.text(entry.version),
             "model_kind": MetadataValue.text(entry.kind),
-            "feature_version": MetadataValue.text(active.feature_version),
+            "feature_version": MetadataValue.text(entry.feature_version or ""),
             "predictions": MetadataValue.md(
                 markdown_table(
                     ["home", "away", "p_home"],
-                    ((r["home"], r["away"], r["p_home"]) for r in scored.rows),
+                    ((r["home"], r["away"], r["p_home"]) for r in priced.rows),
                 )
             ),
         }

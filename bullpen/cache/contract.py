@@ -6,10 +6,18 @@ model the pointer names is `bullpen.serving.active`'s.
 
 Keys (UTF-8 strings)
 --------------------
-``bp:v1:pred:{model_version}:{feature_version}:{game_id}``
+``bp:v1:rev:{feature_version}:{yyyymmdd}``
+    The date's revision: a hash of the inputs (features and announced starters) of
+    every game on it (`bullpen.domain.inputs.date_revision`), as ASCII text. The
+    keys below carry it, so when a starter is scratched and the date's features are
+    recomputed its keys change: no cache layer can serve the old price. Written after
+    the values it names (`bullpen.serving.revisions`), and published on
+    ``bp:v1:inputs-changed`` so every server drops its cached copy at once.
+``bp:v1:pred:{model_version}:{feature_version}:{game_id}:{revision}``
     One game's prediction: the exact JSON body that
-    ``GET /v1/games/{game_id}/prediction`` returns (see `prediction_body`).
-``bp:v1:day:{model_version}:{feature_version}:{yyyymmdd}``
+    ``GET /v1/games/{game_id}/prediction`` returns (see `prediction_body`); the
+    revision is that of the game's date (the yyyymmdd in its id).
+``bp:v1:day:{model_version}:{feature_version}:{yyyymmdd}:{revision}``
     One date's slate: the exact JSON body of ``GET /v1/games?date=YYYY-MM-DD``
     (see `day_body`), so the list route is one GET of pre-encoded bytes — one
     round trip to one node whatever the topology.
@@ -22,6 +30,8 @@ Keys (UTF-8 strings)
 ``bp:v1:model-changed`` (pub/sub channel)
     Every pointer change is published here (`bullpen.serving.active` writes both);
     servers drop their in-process caches and re-read the pointer.
+``bp:v1:inputs-changed`` (pub/sub channel)
+    ``{feature_version}:{yyyymmdd}`` of every date whose revision changed.
 ``bp:v1:lock:{key}``
     A short single-flight lock (SET NX PX) held while one server computes a miss.
 ``bp:v1:rl:{api_key_id}``
@@ -34,7 +44,9 @@ Values
 ------
 Compact JSON (``separators=(",", ":")``), UTF-8, with these fields for a game:
 ``game_id, date (YYYY-MM-DD), home, away (Retrosheet codes; away may be null),
-p_home, p_away, fair_odds {home, away: {decimal, american}}, model_version,
+p_home, p_away, fair_odds {home, away: {decimal, american}}, starters {home, away:
+{id (Retrosheet; null: a pitcher the store has never seen), name}} (null before inputs
+were recorded), inputs (the game's inputs hash, or null), model_version,
 feature_version, computed_at (ISO 8601 UTC), in_sample (true when the game's date is
 inside the model's training window: its number is not a forecast), cached (always
 true in the cache)``.
@@ -60,18 +72,47 @@ SCHEMA = "v1"
 PREFIX = f"bp:{SCHEMA}"
 ACTIVE_KEY = f"{PREFIX}:active"
 MODEL_CHANGED_CHANNEL = f"{PREFIX}:model-changed"
+INPUTS_CHANGED_CHANNEL = f"{PREFIX}:inputs-changed"
 
 
-def prediction_key(model_version: str, feature_version: str, game_id: str) -> str:
-    return f"{PREFIX}:pred:{model_version}:{feature_version}:{game_id}"
+def prediction_key(model_version: str, feature_version: str, game_id: str, revision: str) -> str:
+    return f"{PREFIX}:pred:{model_version}:{feature_version}:{game_id}:{revision}"
 
 
 def features_key(feature_version: str, game_id: str) -> str:
     return f"{PREFIX}:feat:{feature_version}:{game_id}"
 
 
-def day_key(model_version: str, feature_version: str, date: dt.date) -> str:
-    return f"{PREFIX}:day:{model_version}:{feature_version}:{date:%Y%m%d}"
+def day_key(model_version: str, feature_version: str, date: dt.date, revision: str) -> str:
+    return f"{PREFIX}:day:{model_version}:{feature_version}:{date:%Y%m%d}:{revision}"
+
+
+def revision_key(feature_version: str, date: dt.date) -> str:
+    return f"{PREFIX}:rev:{feature_version}:{date:%Y%m%d}"
+
+
+def game_revision_key(feature_version: str, game_id: str) -> str:
+    """`revision_key` of the date in a game id, without parsing it (the hot path's)."""
+    return f"{PREFIX}:rev:{feature_version}:{game_id[3:11]}"
+
+
+def changed_message(feature_version: str, date: dt.date) -> str:
+    """What `INPUTS_CHANGED_CHANNEL` carries for one date (`parse_changed` reads it)."""
+    return f"{feature_version}:{date:%Y%m%d}"
+
+
+def parse_changed(message: bytes | str) -> tuple[str, dt.date]:
+    text = message.decode() if isinstance(message, bytes) else message
+    feature_version, _, day = text.rpartition(":")
+    return feature_version, dt.datetime.strptime(day, "%Y%m%d").date()
+
+
+def game_date(game_id: str) -> dt.date:
+    """The date in a Retrosheet game id (home + yyyymmdd + number); ValueError if none."""
+    digits = game_id[3:11]
+    if len(digits) != 8 or not digits.isascii() or not digits.isdigit():
+        raise ValueError(f"no yyyymmdd in {game_id!r}")
+    return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
 
 
 def lock_key(key: str) -> str:
@@ -151,12 +192,30 @@ def prediction_body(
             "home": _fair(p_home),
             "away": _fair(p_away),
         },
+        "starters": starters(row),
+        "inputs": _text(row.get("inputs_hash")),
         "model_version": model_version,
         "feature_version": feature_version,
         "computed_at": _iso_time(row["computed_at"]),
         "in_sample": in_sample(date, trained_until),
         "cached": cached,
     }
+
+
+def starters(row: Mapping[str, Any]) -> dict[str, dict[str, str | None]] | None:
+    """Each side's announced starter (id null: unknown to the store); None if not recorded."""
+    if row.get("inputs_hash") is None:
+        return None
+    return {
+        side: {"id": _text(row.get(f"{side}_sp_id")), "name": _text(row.get(f"{side}_sp_name"))}
+        for side in ("home", "away")
+    }
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    return str(value)
 
 
 def in_sample(date: str | dt.date, trained_until: dt.date | None) -> bool:
@@ -194,9 +253,10 @@ def encode(body: Mapping[str, Any]) -> bytes:
 
 def warm_entries(
     rows: Iterable[Mapping[str, Any]], model_version: str, feature_version: str,
-    trained_until: dt.date | None = None,
+    revisions: Mapping[dt.date, str], trained_until: dt.date | None = None,
 ) -> dict[str, bytes]:  # fmt: skip
-    """Every key and value that warming writes for `rows`: one per game, one per date.
+    """Every key and value that warming writes for `rows`: one per game, one per date,
+    under the revision of each date (`revisions`, which must name every date of `rows`).
 
     The bytes are exactly ``encode(prediction_body(...))`` and ``encode(day_body(...))``
     (tests/cache/test_cache_encoding.py holds a reference), built from string fragments:
@@ -211,7 +271,8 @@ def warm_entries(
     days: dict[str, list[tuple[str, str]]] = {}
     for row in rows:
         game_id, date, text = _game_json(row, tail, trained_until)
-        entries[prediction_key(model_version, feature_version, game_id)] = text.encode()
+        revision = revisions[dt.date.fromisoformat(date)]
+        entries[prediction_key(model_version, feature_version, game_id, revision)] = text.encode()
         days.setdefault(date, []).append((game_id, text))
     versions = f'"model_version":{_json_str(model_version)},' + (
         f'"feature_version":{_json_str(feature_version)}'
@@ -219,7 +280,7 @@ def warm_entries(
     for iso, games in days.items():
         date = dt.date.fromisoformat(iso)
         games.sort(key=itemgetter(0))
-        entries[day_key(model_version, feature_version, date)] = (
+        entries[day_key(model_version, feature_version, date, revisions[date])] = (
             f'{{"date":{_json_str(date.isoformat())},{versions},"count":{len(games)}'
             f',"games":[{",".join(text for _, text in games)}],"cached":true}}'
         ).encode()
@@ -231,6 +292,22 @@ def _json_float(value: float) -> str:
     if value != value or value in (math.inf, -math.inf):
         raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
     return float.__repr__(value)
+
+
+def _json_text(value: Any) -> str:
+    text = _text(value)
+    return "null" if text is None else _json_str(text)
+
+
+def _starters_json(row: Mapping[str, Any]) -> str:
+    if row.get("inputs_hash") is None:
+        return "null"
+    sides = (
+        f'"{side}":{{"id":{_json_text(row.get(f"{side}_sp_id"))}'
+        f',"name":{_json_text(row.get(f"{side}_sp_name"))}}}'
+        for side in ("home", "away")
+    )
+    return "{" + ",".join(sides) + "}"
 
 
 def _json_team(value: Any) -> str:
@@ -255,6 +332,7 @@ def _game_json(
         f',"american":{_json_float(_round(probability_to_american(p_home), 1))}}}'
         f',"away":{{"decimal":{_json_float(_round(probability_to_decimal(p_away), 4))}'
         f',"american":{_json_float(_round(probability_to_american(p_away), 1))}}}}}'
+        f',"starters":{_starters_json(row)},"inputs":{_json_text(row.get("inputs_hash"))}'
         f"{tail}{_json_str(_iso_time(row['computed_at']))}"
         f',"in_sample":{"true" if in_sample(date, trained_until) else "false"},"cached":true}}'
     )

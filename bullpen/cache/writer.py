@@ -41,16 +41,20 @@ def warm(
     predictions_rows: Iterable[Mapping[str, Any]],
     model_version: str,
     feature_version: str,
+    revisions: Mapping[dt.date, str],
     ttl: int,
     trained_until: dt.date | None = None,
 ) -> WarmResult:
-    """Write the cache entries of `predictions_rows` with a TTL of `ttl` seconds.
+    """Write the cache entries of `predictions_rows`, under each date's revision, with a TTL
+    of `ttl` seconds. The revision pointers themselves are `bullpen.serving.revisions`'.
 
     `redis` is a sync `redis.Redis` or `redis.RedisCluster`. Only single-key
     SETs are sent, in batches per node (see `write_entries`), so nothing is
     cross-slot. Idempotent: re-running writes the same bytes again.
     """
-    entries = warm_entries(predictions_rows, model_version, feature_version, trained_until)
+    entries = warm_entries(
+        predictions_rows, model_version, feature_version, revisions, trained_until
+    )
     return write_entries(redis, entries, ttl)
 
 

@@ -8,8 +8,9 @@ features the model cannot score (NaN) has none either and is named in
 the API's miss path all call `rows_for`; the daily job scores a slate's
 features (`bullpen.serving.slate`) with `score`.
 
-A row is ``{game_id, date, home, away, p_home, computed_at}``, the input of
-`bullpen.cache.contract.prediction_body`. A game the store has no `games` row
+A row is ``{game_id, date, home, away, p_home, computed_at}`` plus the inputs it
+came from (`bullpen.domain.inputs.INPUT_COLUMNS`: a hash and the starters), the
+input of `bullpen.cache.contract.prediction_body`. A game the store has no `games` row
 for (scheduled, not played) takes its home team from its id and no away team.
 """
 
@@ -26,6 +27,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from bullpen.cache.contract import ActiveModel
+from bullpen.domain.inputs import INPUT_COLUMNS
 from bullpen.domain.model import WinModel
 from bullpen.store import (
     read_feature_row,
@@ -68,11 +70,11 @@ def rows_for(
     have = {row["game_id"] for row in stored}
     if game_ids is not None:
         todo = [g for g in dict.fromkeys(game_ids) if g not in have]
-        ids, dates, x = _stored_features(engine, model, feature_version, todo)
+        ids, dates, x, inputs = _stored_features(engine, model, feature_version, todo)
     else:
-        ids, dates, x = _features_of_date(engine, model, feature_version, on, have)
+        ids, dates, x, inputs = _features_of_date(engine, model, feature_version, on, have)
     teams = read_teams(engine, game_ids=ids) if ids else {}
-    scored, unscorable = _rows(ids, dates, model.predict(x) if ids else [], teams)
+    scored, unscorable = _rows(ids, dates, model.predict(x) if ids else [], teams, inputs)
     rows = sorted(stored + scored, key=lambda r: r["game_id"])
     return Rows(rows, len(stored), scored, unscorable)
 
@@ -92,50 +94,70 @@ def score(model: WinModel, features: pd.DataFrame) -> Rows:
     ids = [str(g) for g in features["game_id"]]
     dates = [pd.Timestamp(d).date() for d in features["date"]]
     teams = dict(zip(ids, zip(features["home"], features["away"], strict=True), strict=True))
-    scored, unscorable = _rows(ids, dates, model.predict(features) if ids else [], teams)
+    p_home = model.predict(features) if ids else []
+    scored, unscorable = _rows(ids, dates, p_home, teams, _inputs(features))
     return Rows(sorted(scored, key=lambda r: r["game_id"]), 0, scored, unscorable)
 
 
 def to_frame(rows: Sequence[Row], active: ActiveModel) -> pd.DataFrame:
     """Rows as the frame `bullpen.store.write_predictions` takes."""
     frame = pd.DataFrame.from_records(
-        list(rows), columns=["game_id", "date", "home", "away", "p_home", "computed_at"]
+        list(rows),
+        columns=["game_id", "date", "home", "away", "p_home", "computed_at", *INPUT_COLUMNS],
     )
     return frame.assign(model_version=active.model_version, feature_version=active.feature_version)
 
 
+Features = tuple[list[str], list[dt.date], np.ndarray, dict[str, dict[str, Any]]]
+
+
 def _stored_features(
     engine: Engine, model: WinModel, feature_version: str, game_ids: list[str]
-) -> tuple[list[str], list[dt.date], np.ndarray]:
+) -> Features:
     if len(game_ids) == 1:  # the API's miss path: one row, no DataFrame (pandas was ~85 %)
         row = read_feature_row(engine, feature_version, game_ids[0])
         if row is None:
-            return [], [], _empty(model)
+            return [], [], _empty(model), {}
         missing = [name for name in model.feature_names if name not in row]
         if missing:
             raise ValueError(f"features missing columns: {missing}")
         x = np.array([[row[name] for name in model.feature_names]], dtype=float)
-        return [game_ids[0]], [row["date"]], x
+        inputs = {game_ids[0]: {c: row[c] for c in INPUT_COLUMNS}}
+        return [game_ids[0]], [row["date"]], x, inputs
     if not game_ids:
-        return [], [], _empty(model)
-    return _matrix(model, read_features(engine, feature_version, game_ids=game_ids))
+        return [], [], _empty(model), {}
+    return _matrix(model, read_features(engine, feature_version, game_ids=game_ids, inputs=True))
 
 
 def _features_of_date(
     engine: Engine, model: WinModel, feature_version: str, on: dt.date | None, have: set[str]
-) -> tuple[list[str], list[dt.date], np.ndarray]:
-    frame = read_features(engine, feature_version, on=on)
+) -> Features:
+    frame = read_features(engine, feature_version, on=on, inputs=True)
     return _matrix(model, frame[~frame["game_id"].isin(have)])
 
 
-def _matrix(model: WinModel, frame: pd.DataFrame) -> tuple[list[str], list[dt.date], np.ndarray]:
+def _matrix(model: WinModel, frame: pd.DataFrame) -> Features:
     if frame.empty:
-        return [], [], _empty(model)
+        return [], [], _empty(model), {}
     missing = [c for c in model.feature_names if c not in frame.columns]
     if missing:
         raise ValueError(f"features missing columns: {missing}")
     dates = [pd.Timestamp(d).date() for d in frame["date"]]
-    return list(frame["game_id"]), dates, frame[list(model.feature_names)].to_numpy(dtype=float)
+    x = frame[list(model.feature_names)].to_numpy(dtype=float)
+    return list(frame["game_id"]), dates, x, _inputs(frame)
+
+
+def _inputs(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """game_id → its inputs columns (None where the frame does not carry them)."""
+    columns = {c: frame[c].tolist() if c in frame else [None] * len(frame) for c in INPUT_COLUMNS}
+    return {
+        str(game_id): {c: _text(values[i]) for c, values in columns.items()}
+        for i, game_id in enumerate(frame["game_id"])
+    }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def _empty(model: WinModel) -> np.ndarray:
@@ -143,16 +165,22 @@ def _empty(model: WinModel) -> np.ndarray:
 
 
 def _rows(
-    ids: Sequence[str], dates: Sequence[dt.date], p_home: Any, teams: Mapping[str, tuple]
+    ids: Sequence[str],
+    dates: Sequence[dt.date],
+    p_home: Any,
+    teams: Mapping[str, tuple],
+    inputs: Mapping[str, Mapping[str, Any]],
 ) -> tuple[list[Row], list[str]]:
     now = utcnow()
     rows: list[Row] = []
     unscorable: list[str] = []
+    blank = dict.fromkeys(INPUT_COLUMNS)
     for game_id, date, p in zip(ids, dates, p_home, strict=True):
         if not math.isfinite(float(p)):
             unscorable.append(game_id)
             continue
         home, away = teams.get(game_id, (game_id[:3], None))
         rows.append({"game_id": game_id, "date": date, "home": home, "away": away,
-                     "p_home": float(p), "computed_at": now})  # fmt: skip
+                     "p_home": float(p), "computed_at": now,
+                     **inputs.get(game_id, blank)})  # fmt: skip
     return rows, unscorable

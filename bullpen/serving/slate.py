@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from bullpen.domain.asof import as_of_schedule, pregame_features, schedule_frame
 from bullpen.domain.features import FEATURE_NAMES
+from bullpen.domain.inputs import INPUT_COLUMNS, with_inputs
 from bullpen.domain.schedule import GameStatus
 from bullpen.store import read_games
 from bullpen.store.live import read_schedule
@@ -56,6 +57,9 @@ def slate_features(engine: Engine, day: dt.date) -> pd.DataFrame:
 
 
 def features_of(engine: Engine, of: Slate) -> pd.DataFrame:
+    """The slate's features, each game's starters and inputs hash (`bullpen.domain.inputs`)."""
     if of.empty:
-        return pd.DataFrame(columns=["game_id", "date", "season", "home", "away", *FEATURE_NAMES])
-    return pregame_features(read_games(engine, before=of.day), of.games)
+        columns = ["game_id", "date", "season", "home", "away", *FEATURE_NAMES, *INPUT_COLUMNS]
+        return pd.DataFrame(columns=columns)
+    features = pregame_features(read_games(engine, before=of.day), of.games)
+    return with_inputs(features, of.games, FEATURE_NAMES)

@@ -12,7 +12,7 @@ and one per date with games (`bullpen.cache.contract`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from bullpen.cache.writer import key_slot, warm, write_entries
 from bullpen.domain.features import FEATURE_NAMES
 from bullpen.domain.model import WinModel
 from bullpen.serving.predictions import rows_for, to_frame
+from bullpen.serving.revisions import point, revisions
 from bullpen.serving.slate import slate
 from bullpen.settings import get_settings
 from bullpen.store import read_features, write_predictions
@@ -83,12 +84,22 @@ def schedule(engine: Engine, days: Iterable[dt.date]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def expected_keys(active: ActiveModel, games: pd.DataFrame) -> list[str]:
-    """One prediction key per game and one day key per date with games."""
+def expected_keys(
+    active: ActiveModel, games: pd.DataFrame, revs: Mapping[dt.date, str]
+) -> list[str]:
+    """One prediction key per game and one day key per date with games, at `revs`."""
     version, features = active.model_version, active.feature_version
-    keys = [contract.prediction_key(version, features, str(g)) for g in games["game_id"]]
-    dates = sorted({pd.Timestamp(d).date() for d in games["date"]})
-    return keys + [contract.day_key(version, features, d) for d in dates]
+    dated = [(str(g), pd.Timestamp(d).date()) for g, d in zip(games["game_id"], games["date"],
+                                                            strict=True)]  # fmt: skip
+    keys = [contract.prediction_key(version, features, g, revs[d]) for g, d in dated]
+    return keys + [contract.day_key(version, features, d, revs[d]) for d in sorted(revs)]
+
+
+def keys_for_days(engine: Engine, active: ActiveModel, days: Iterable[dt.date]) -> list[str]:
+    """`expected_keys` of the slates of `days` at the store's current revisions."""
+    games = schedule(engine, days)
+    dates = {pd.Timestamp(d).date() for d in games["date"]}
+    return expected_keys(active, games, revisions(engine, active.feature_version, dates))
 
 
 def coverage(redis: Any, keys: list[str]) -> Coverage:
@@ -122,11 +133,13 @@ def warm_model(
     if games.empty:
         return Coverage(0, 0, ())
     model = WinModel.from_bytes(artifact, threads=get_settings().model_threads)
+    dates = {pd.Timestamp(d).date() for d in games["date"]}
+    revs = revisions(engine, active.feature_version, dates)
     found = rows_for(engine, model, active, game_ids=games["game_id"].tolist())
     if found.scored:
         write_predictions(engine, to_frame(found.scored, active))
     predictions = warm(
-        redis, found.rows, active.model_version, active.feature_version, ttl, trained_until
+        redis, found.rows, active.model_version, active.feature_version, revs, ttl, trained_until
     )
     feats = read_features(engine, active.feature_version, game_ids=games["game_id"].tolist())
     feature_rows = (
@@ -135,7 +148,8 @@ def warm_model(
     features = write_entries(
         redis, contract.features_entries(feature_rows, active.feature_version), ttl
     )
-    measured = coverage(redis, expected_keys(active, games))
+    point(redis, active.feature_version, revs, ttl)  # after the values it names
+    measured = coverage(redis, expected_keys(active, games, revs))
     return replace(
         measured,
         computed=len(found.scored),

@@ -31,6 +31,8 @@ from tenacity import (
     wait_exponential,
 )
 
+from bullpen.sources.errors import SourceError
+
 log = logging.getLogger(__name__)
 
 # Retrosheet publishes latin-1 text (accented player and park names).
@@ -53,21 +55,16 @@ MAX_GAME_LOG_BYTES = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
-class GameLogSourceError(Exception):
+class GameLogSourceError(SourceError):
     """A game-log file that could not be found, read or downloaded.
 
     `name` is the file (`gl2022.zip`, `GL2021.TXT`, ...), `problem` what is wrong;
     `str()` gives `"name: problem"`.
     """
 
-    def __init__(self, name: str, problem: str) -> None:
-        # Both go to Exception so the error pickles (e.g. across processes).
-        super().__init__(name, problem)
-        self.name = name
-        self.problem = problem
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.problem}"
+    @property
+    def name(self) -> str:
+        return self.where
 
 
 @dataclass(frozen=True, slots=True)

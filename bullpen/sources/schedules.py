@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 from bullpen.domain.schedule import FeedBatch, FeedIssue, GameStatus, ScheduledGame, game_id
 from bullpen.domain.teams import KNOWN_TEAMS
+from bullpen.sources.errors import SourceError
 
 # Retrosheet publishes latin-1 text; decoding it never fails, so a bad byte becomes a bad
 # row (with its line number) instead of an unreadable file.
@@ -57,19 +58,15 @@ _DATE_IN_NOTE = re.compile(r"(?<!\d)\d{8}(?!\d)")
 _SEASON_IN_NAME = re.compile(r"(?<!\d)(\d{4})schedule", re.IGNORECASE)
 
 
-class ScheduleFileError(Exception):
+class ScheduleFileError(SourceError):
     """A schedule file that could not be read at all (missing, too large, empty).
 
     `str()` gives `"name: problem"`.
     """
 
-    def __init__(self, name: str, problem: str) -> None:
-        super().__init__(name, problem)  # both to Exception, so the error pickles
-        self.name = name
-        self.problem = problem
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.problem}"
+    @property
+    def name(self) -> str:
+        return self.where
 
 
 class _RowError(ValueError):

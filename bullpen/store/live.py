@@ -74,6 +74,11 @@ def _schedule_row(
     game: ScheduledGame, before: dict[str, Any] | None, is_final: bool, changes: ScheduleChanges
 ) -> dict[str, Any] | None:
     old = GameStatus(before["status"]) if before else None
+    if before and (before["home"], before["away"]) != (game.home, game.away):
+        reason = (f"{game.game_id}: the feed says {game.away}@{game.home}, the schedule has "
+                  f"{before['away']}@{before['home']}")  # fmt: skip
+        changes.issues.append(FeedIssue(game.source, game.game_id, reason, repr(game)))
+        return None
     try:
         # A game the logs have is final whatever the feed says: a schedule file is the
         # plan made before the season, and a live feed may lag the result.
@@ -294,17 +299,18 @@ def _store_issues(conn: Connection, issues: Sequence[FeedIssue]) -> None:
 
 
 def read_pitchers(engine: Engine) -> list[tuple[str, str, str, dt.date]]:
-    """Every starting pitcher the game logs have: (id, name, team, last date he started for it)."""
-    rows: list[tuple[str, str, str, dt.date]] = []
+    """Every starting pitcher the game logs have, once per team he started for:
+    (id, name, team, last date he started for it), sorted."""
+    latest: dict[tuple[str, str], tuple[str, dt.date]] = {}
     with engine.connect() as conn:
         for side in SIDES:
-            sp_id, sp_name, team = (
-                games.c[f"{side}_sp_id"],
-                games.c[f"{side}_sp_name"],
-                games.c[side],
-            )
+            sp_id, sp_name = games.c[f"{side}_sp_id"], games.c[f"{side}_sp_name"]
+            team = games.c[side]
             stmt = select(sp_id, func.max(sp_name), team, func.max(games.c.date)).group_by(
                 sp_id, team
             )
-            rows.extend((r[0], r[1], r[2], as_date(r[3])) for r in conn.execute(stmt) if r[0])
-    return rows
+            for pitcher, name, club, last in conn.execute(stmt):
+                seen = latest.get((pitcher, club))
+                if pitcher and (seen is None or as_date(last) > seen[1]):
+                    latest[(pitcher, club)] = (name, as_date(last))
+    return sorted((p, name, club, last) for (p, club), (name, last) in latest.items())

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, delete, func, select, update
 
 from bullpen.domain.gamelogs import GAME_COLUMNS, GameRecord, ParseResult
+from bullpen.domain.inputs import INPUT_COLUMNS, STARTER_COLUMNS, date_revision, inputs_hash
 from bullpen.store._sql import (
     as_date,
     as_utc,
@@ -57,7 +58,7 @@ PREDICTION_COLUMNS = (
 )
 
 
-ROW_COLUMNS = ("game_id", "date", "home", "away", "p_home", "computed_at")
+ROW_COLUMNS = ("game_id", "date", "home", "away", "p_home", "computed_at", *INPUT_COLUMNS)
 # The one-game reads of the API's miss path, built once: composing a statement per
 # request cost more than running it.
 _PREDICTION_OF_GAME = select(*(predictions.c[name] for name in ROW_COLUMNS)).where(
@@ -66,7 +67,9 @@ _PREDICTION_OF_GAME = select(*(predictions.c[name] for name in ROW_COLUMNS)).whe
 _TEAMS_OF_GAME = select(games.c.game_id, games.c.home, games.c.away).where(
     games.c.game_id == bindparam("g")
 )
-_FEATURES_OF_GAME = select(features.c.date, features.c["values"]).where(
+_FEATURES_OF_GAME = select(
+    features.c.date, features.c["values"], *(features.c[name] for name in INPUT_COLUMNS)
+).where(
     features.c.feature_version == bindparam("feature_version"),
     features.c.game_id == bindparam("game_id"),
 )
@@ -231,14 +234,19 @@ def count_games(engine: Engine) -> int:
 
 
 def write_features(engine: Engine, frame: pd.DataFrame, feature_version: str) -> int:
-    """Upsert one feature row per game; every column but game_id and date is a feature.
+    """Upsert one feature row per game; every column but game_id, date and the inputs
+    columns (`bullpen.domain.inputs.INPUT_COLUMNS`, optional) is a feature.
 
-    Missing values (NaN/NA) are stored as JSON null. Returns the rows written.
+    Missing values (NaN/NA) are stored as JSON null. A game whose inputs hash changes
+    loses its stored predictions in the same transaction: a prediction never outlives
+    the inputs it was computed from. Returns the rows written.
     """
     require_columns(frame, ["game_id", "date"], "features")
     require_unique(frame, ["game_id"], "features")
-    names = [str(c) for c in frame.columns if c not in ("game_id", "date")]
-    matrix = frame.drop(columns=["game_id", "date"]).astype("float64").to_numpy()
+    meta = ["game_id", "date", *(c for c in INPUT_COLUMNS if c in frame.columns)]
+    names = [str(c) for c in frame.columns if c not in meta]
+    matrix = frame[names].astype("float64").to_numpy()
+    inputs = _inputs_of(frame, names, matrix)
     now = utcnow()
     rows = [
         {
@@ -250,15 +258,62 @@ def write_features(engine: Engine, frame: pd.DataFrame, feature_version: str) ->
                 for name, v in zip(names, values, strict=True)
             },
             "computed_at": now,
+            **context,
         }
-        for game_id, date, values in zip(
-            frame["game_id"], column_dates(frame["date"]), matrix, strict=True
+        for game_id, date, values, context in zip(
+            frame["game_id"], column_dates(frame["date"]), matrix, inputs, strict=True
         )
     ]
     with engine.begin() as conn:
+        before = _inputs_hashes(conn, feature_version, [r["game_id"] for r in rows])
         for chunk in chunks(rows, CHUNK_SIZE):
             upsert(conn, features, chunk, ["game_id", "feature_version"])
+        changed = {r["game_id"]: r["inputs_hash"] for r in rows
+                   if before.get(r["game_id"], r["inputs_hash"]) != r["inputs_hash"]}  # fmt: skip
+        _drop_outdated_predictions(conn, feature_version, changed)
     return len(rows)
+
+
+def _inputs_of(frame: pd.DataFrame, names: list[str], matrix: Any) -> list[dict[str, Any]]:
+    """Each row's inputs columns, the hash computed when the frame does not carry it."""
+    starters = [_column_or(frame, c, None).tolist() for c in STARTER_COLUMNS]
+    given = _column_or(frame, "inputs_hash", None).tolist()
+    out = []
+    for i, values in enumerate(matrix):
+        people = [None if pd.isna(col[i]) or col[i] == "" else str(col[i]) for col in starters]
+        digest = given[i] if isinstance(given[i], str) else None
+        digest = digest or inputs_hash(dict(zip(names, values, strict=True)), people)
+        out.append({"inputs_hash": digest, **dict(zip(STARTER_COLUMNS, people, strict=True))})
+    return out
+
+
+def _inputs_hashes(conn: Connection, feature_version: str, ids: Sequence[str]) -> dict[str, Any]:
+    stmt = select(features.c.game_id, features.c.inputs_hash).where(
+        features.c.feature_version == feature_version
+    )
+    return {
+        row.game_id: row.inputs_hash for row in _rows_of_games(conn, stmt, features.c.game_id, ids)
+    }
+
+
+def _drop_outdated_predictions(conn: Connection, feature_version: str, now: dict[str, str]) -> None:
+    stmt = delete(predictions).where(
+        predictions.c.game_id == bindparam("g"),
+        predictions.c.feature_version == feature_version,
+        predictions.c.inputs_hash.is_distinct_from(bindparam("h")),
+    )
+    params = [{"g": game_id, "h": digest} for game_id, digest in sorted(now.items())]
+    for chunk in chunks(params, CHUNK_SIZE):
+        conn.execute(stmt, list(chunk))
+
+
+def read_revision(engine: Engine, feature_version: str, day: dt.date) -> str:
+    """The revision of `day`'s stored features (`bullpen.domain.inputs.date_revision`)."""
+    stmt = select(features.c.game_id, features.c.inputs_hash).where(
+        features.c.feature_version == feature_version, features.c.date == as_date(day)
+    )
+    with engine.connect() as conn:
+        return date_revision((row.game_id, row.inputs_hash) for row in conn.execute(stmt))
 
 
 def read_features(
@@ -266,12 +321,15 @@ def read_features(
     feature_version: str,
     game_ids: Iterable[str] | None = None,
     on: dt.date | None = None,
+    inputs: bool = False,
 ) -> pd.DataFrame:
-    """Features of `feature_version`: game_id, date, then one float64 column per feature.
+    """Features of `feature_version`: game_id, date, then one float64 column per feature
+    (and the `INPUT_COLUMNS` after them when `inputs`).
 
     Feature columns keep the order they were written in; sorted by date, game_id.
     """
-    stmt = select(features.c.game_id, features.c.date, features.c["values"]).where(
+    extra = [features.c[name] for name in INPUT_COLUMNS] if inputs else []
+    stmt = select(features.c.game_id, features.c.date, features.c["values"], *extra).where(
         features.c.feature_version == feature_version
     )
     if on is not None:
@@ -279,17 +337,20 @@ def read_features(
     with engine.connect() as conn:
         rows = _rows_of_games(conn, stmt, features.c.game_id, game_ids)
     names = list(dict.fromkeys(name for row in rows for name in row.values))
+    context = list(INPUT_COLUMNS) if inputs else []
     frame = pd.DataFrame.from_records(
-        [{"game_id": row.game_id, "date": row.date, **row.values} for row in rows],
-        columns=["game_id", "date", *names],
-    )
+        [{"game_id": row.game_id, "date": row.date, **row.values,
+          **{c: getattr(row, c) for c in context}} for row in rows],
+        columns=["game_id", "date", *names, *context],
+    )  # fmt: skip
     frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
     frame[names] = frame[names].astype("float64")
     return frame.sort_values(["date", "game_id"], ignore_index=True)
 
 
 def read_feature_row(engine: Engine, feature_version: str, game_id: str) -> dict[str, Any] | None:
-    """One game's features as ``{"game_id", "date" (a date), feature: float, ...}``, or None.
+    """One game's features as ``{"game_id", "date" (a date), feature: float, ..., and the
+    `INPUT_COLUMNS`}``, or None.
 
     The same values as that game's row of `read_features` (missing ones NaN, features in
     the order they were written) without building a DataFrame: the online miss path
@@ -303,7 +364,8 @@ def read_feature_row(engine: Engine, feature_version: str, game_id: str) -> dict
     values = {
         name: math.nan if value is None else float(value) for name, value in row.values.items()
     }
-    return {"game_id": game_id, "date": as_date(row.date), **values}
+    context = {name: getattr(row, name) for name in INPUT_COLUMNS}
+    return {"game_id": game_id, "date": as_date(row.date), **values, **context}
 
 
 # --- model registry --------------------------------------------------------------------
@@ -382,8 +444,9 @@ def _model_entry(row: Any) -> ModelEntry:
 
 
 def write_predictions(engine: Engine, frame: pd.DataFrame) -> int:
-    """Upsert predictions by (game_id, model_version). `feature_version` may be absent/NA;
-    `computed_at`, when given, is kept (the time the number was computed), else now."""
+    """Upsert predictions by (game_id, model_version). `feature_version` and the inputs
+    columns may be absent/NA; `computed_at`, when given, is kept (the time the number was
+    computed), else now."""
     require_columns(frame, [c for c in PREDICTION_COLUMNS if c != "feature_version"], "predictions")
     require_unique(frame, ["game_id", "model_version"], "predictions")
     now = utcnow()
@@ -413,6 +476,9 @@ def write_predictions(engine: Engine, frame: pd.DataFrame) -> int:
             strict=True,
         )
     ]
+    inputs = {c: _column_or(frame, c, None).tolist() for c in INPUT_COLUMNS}
+    for i, row in enumerate(rows):
+        row.update({c: None if pd.isna(v[i]) else str(v[i]) for c, v in inputs.items()})
     with engine.begin() as conn:
         for chunk in chunks(rows, CHUNK_SIZE):
             upsert(conn, predictions, chunk, ["game_id", "model_version"])

@@ -137,6 +137,12 @@ class FeatureRow(Base):
     date: Mapped[dt.date] = mapped_column(Date, index=True)
     values: Mapped[dict[str, float | None]] = mapped_column(JSON)
     computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    # What else the values came from (`bullpen.domain.inputs`); null before migration 0006.
+    inputs_hash: Mapped[str | None] = mapped_column(String(16))
+    home_sp_id: Mapped[str | None] = mapped_column(String(16))
+    home_sp_name: Mapped[str | None] = mapped_column(String(128))
+    away_sp_id: Mapped[str | None] = mapped_column(String(16))
+    away_sp_name: Mapped[str | None] = mapped_column(String(128))
 
 
 class Model(Base):
@@ -172,6 +178,13 @@ class Prediction(Base):
     p_home: Mapped[float] = mapped_column(Float)
     feature_version: Mapped[str | None] = mapped_column(String(64))
     computed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    # The inputs it was computed from: a stored prediction whose game's inputs changed
+    # since is deleted by `write_features`, so none outlives its starter.
+    inputs_hash: Mapped[str | None] = mapped_column(String(16))
+    home_sp_id: Mapped[str | None] = mapped_column(String(16))
+    home_sp_name: Mapped[str | None] = mapped_column(String(128))
+    away_sp_id: Mapped[str | None] = mapped_column(String(16))
+    away_sp_name: Mapped[str | None] = mapped_column(String(128))
 
 
 games = Game.__table__

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from bullpen.cache import contract as cache
 from bullpen.serving.active import requested
 from online.auth import Caller
 from online.canary import shadow
@@ -33,9 +32,8 @@ async def game_prediction(
     svc: Services = request.app.state.services
     active = active_model(svc, caller)
     shadow(svc, active, game_id=game_id)
-    key = cache.prediction_key(active.model_version, active.feature_version, game_id)
     # Hot path: a near-cache hit returns without a single await.
-    hit = svc.predictions.near_hit(key)
+    hit = svc.predictions.near_game(active, game_id)
     if hit is not None:
         return json_bytes(hit)
     return json_bytes(await guarded(svc.predictions.game(active, game_id)))

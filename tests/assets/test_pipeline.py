@@ -11,7 +11,13 @@ import pandas as pd
 import redis
 from sqlalchemy import Engine
 
-from bullpen.cache.contract import ActiveModel, day_key, features_key, prediction_key
+from bullpen.cache.contract import (
+    ActiveModel,
+    day_key,
+    features_key,
+    prediction_key,
+    revision_key,
+)
 from bullpen.domain.backtest import OUTPUT_COLUMNS
 from bullpen.domain.features import FEATURE_NAMES, FEATURE_VERSION
 from bullpen.domain.model import WinModel
@@ -128,13 +134,18 @@ def _check_cache(meta: dict, redis_url: str, candidate: str) -> None:
     assert meta["prediction_cache"]["keys_written"] == 2 * GAMES_ON_AS_OF + 1
     assert meta["prediction_cache"]["active_model"] == candidate
     assert read_pointer(client) == ActiveModel(candidate, FEATURE_VERSION)
-    day = json.loads(client.get(day_key(candidate, FEATURE_VERSION, dt.date(2022, 7, 4))))
+    as_of = dt.date(2022, 7, 4)
+    revision = client.get(revision_key(FEATURE_VERSION, as_of)).decode()
+    day = json.loads(client.get(day_key(candidate, FEATURE_VERSION, as_of, revision)))
     assert day["count"] == GAMES_ON_AS_OF
     game = day["games"][0]
-    stored = json.loads(client.get(prediction_key(candidate, FEATURE_VERSION, game["game_id"])))
+    key = prediction_key(candidate, FEATURE_VERSION, game["game_id"], revision)
+    stored = json.loads(client.get(key))
     assert stored == game
     # July 4 is before the hold-out the blend did not train on: its numbers are fits.
     assert all(g["in_sample"] is True for g in day["games"])
     feats = json.loads(client.get(features_key(FEATURE_VERSION, game["game_id"])))
     assert set(feats) == set(FEATURE_NAMES)
-    assert 0 < client.ttl(prediction_key(candidate, FEATURE_VERSION, game["game_id"])) <= 7 * 86400
+    assert 0 < client.ttl(key) <= 7 * 86400
+    # Each game carries the starters its features were computed with.
+    assert game["starters"]["home"]["id"] and game["inputs"]

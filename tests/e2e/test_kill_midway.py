@@ -16,7 +16,7 @@ from bullpen.domain.features import FEATURE_VERSION
 from bullpen.serving import active, lifecycle
 from bullpen.serving.active import read_pointer
 from bullpen.serving.lifecycle import Status
-from bullpen.serving.warming import coming_days, coverage, expected_keys, schedule
+from bullpen.serving.warming import coming_days, coverage, keys_for_days
 from bullpen.store import get_model, make_engine
 from orchestration.definitions import defs
 from tests.support.promotion import (
@@ -59,8 +59,8 @@ def _promote(store_url: str, version: str) -> ExecuteInProcessResult:
 
 
 def _green_coverage(engine: Engine, cache: redis.Redis, version: str) -> Any:
-    games = schedule(engine, coming_days(AS_OF, WARM_DAYS))
-    return coverage(cache, expected_keys(ActiveModel(version, FEATURE_VERSION), games))
+    days = coming_days(AS_OF, WARM_DAYS)
+    return coverage(cache, keys_for_days(engine, ActiveModel(version, FEATURE_VERSION), days))
 
 
 def _flips(engine: Engine, version: str) -> int:

@@ -27,7 +27,7 @@ from bullpen.cache.contract import ActiveModel
 from bullpen.domain.features import FEATURE_VERSION
 from bullpen.serving import active, lifecycle
 from bullpen.serving.active import read_pointer
-from bullpen.serving.warming import coming_days, coverage, expected_keys, schedule
+from bullpen.serving.warming import coming_days, coverage, keys_for_days
 from bullpen.settings import PROJECT_ROOT
 from bullpen.store import get_model, make_engine
 from tests.support.faults import FaultRow
@@ -102,8 +102,7 @@ def promote(engine: Engine, redis_url: str) -> subprocess.Popen[bytes]:
 
 def outcome(engine: Engine, client: redis.Redis) -> dict[str, Any]:
     """What a promotion leaves: pointers, aliases, statuses, flips, and green's warm keys."""
-    games = schedule(engine, coming_days(AS_OF, WARM_DAYS))
-    keys = expected_keys(ActiveModel(GREEN, FEATURE_VERSION), games)
+    keys = keys_for_days(engine, ActiveModel(GREEN, FEATURE_VERSION), coming_days(AS_OF, WARM_DAYS))
     bodies = [json.loads(raw) for raw in client.mget(keys) if raw is not None]
     for body in bodies:
         body.pop("computed_at", None)
@@ -170,7 +169,7 @@ def test_promotion_killed_converges(
     killed = outcome(engine, client)
     # Readers follow the Redis pointer: blue, whose keys are all still there.
     assert killed["redis pointer"] == BLUE
-    blue_keys = expected_keys(BLUE, schedule(engine, coming_days(AS_OF, WARM_DAYS)))
+    blue_keys = keys_for_days(engine, BLUE, coming_days(AS_OF, WARM_DAYS))
     assert coverage(client, blue_keys).complete
     if where == "mid-warm":  # green was being warmed: nothing of it visible, nothing flipped
         assert killed["store pointer"] == BLUE and killed["green coverage"] == 0

@@ -34,9 +34,10 @@ from bullpen.cache import contract, writer
 from bullpen.domain.features import FEATURE_VERSION
 
 rows = pickle.loads(open(sys.argv[2], "rb").read())
+revisions = dict.fromkeys((row["date"] for row in rows), "fault")
 client = redis.Redis.from_url(sys.argv[1])
 for version in sys.argv[3:]:
-    writer.warm(client, rows, version, FEATURE_VERSION, ttl=3600)
+    writer.warm(client, rows, version, FEATURE_VERSION, revisions, ttl=3600)
 client.set(contract.ACTIVE_KEY, contract.ActiveModel(sys.argv[-1], FEATURE_VERSION).encode())
 """
 
@@ -44,7 +45,8 @@ client.set(contract.ACTIVE_KEY, contract.ActiveModel(sys.argv[-1], FEATURE_VERSI
 def expected_entries(rows: list[dict[str, Any]]) -> dict[bytes, bytes]:
     entries: dict[bytes, bytes] = {}
     for version in VERSIONS:
-        for key, value in contract.warm_entries(rows, version, FEATURE_VERSION).items():
+        revisions = dict.fromkeys((row["date"] for row in rows), "fault")
+        for key, value in contract.warm_entries(rows, version, FEATURE_VERSION, revisions).items():
             entries[key.encode()] = value
     return entries
 

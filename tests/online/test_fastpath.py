@@ -85,9 +85,11 @@ def test_hits_are_byte_identical_and_served_fast(
                 same(fast.get(path, headers=key), slow.get(path, headers=key))
         bearer = {"Authorization": f"Bearer {deployment.key}"}
         same(fast.get(paths[0], headers=bearer), slow.get(paths[0], headers=bearer))
-        stored = redis.Redis.from_url(private_redis_url).get(
-            prediction_key(stack.MODEL_VERSION, FEATURE_VERSION, deployment.games[day][0])
+        first = deployment.games[day][0]
+        key_of_first = prediction_key(
+            stack.MODEL_VERSION, FEATURE_VERSION, first, deployment.revisions[day]
         )
+        stored = redis.Redis.from_url(private_redis_url).get(key_of_first)
         assert fast.get(paths[0], headers=key).content == stored
         slow.get(paths[0], headers=key)  # the same requests on both, for the metrics
         assert fast_path_of(fast_app).served >= 2 * len(paths)

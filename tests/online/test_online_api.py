@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from bullpen.cache.writer import warm
 from bullpen.domain.features import FEATURE_VERSION
 from bullpen.serving import lifecycle
+from bullpen.serving.revisions import revisions
 from bullpen.sources.parsed import ParsedLogs
 from bullpen.store import make_engine, read_features, register_model
 from bullpen.store.apikeys import create_key, revoke_key
@@ -79,9 +80,14 @@ def test_warmed_day_is_served_as_stored_bytes(stack: Stack) -> None:
          "computed_at": dt.datetime(2022, 4, 6, 12, tzinfo=dt.UTC)}
         for g in stack.store.game_ids if g[3:11] == f"{day:%Y%m%d}"
     ]  # fmt: skip
-    result = warm(stack.redis, rows, MODEL_VERSION, FEATURE_VERSION, ttl=600)
+    engine = make_engine(stack.store.url)
+    revs = revisions(engine, FEATURE_VERSION, [day])
+    engine.dispose()
+    result = warm(stack.redis, rows, MODEL_VERSION, FEATURE_VERSION, revs, ttl=600)
     assert result.keys == len(rows) + 1 and result.bytes > 0
-    assert warm(stack.redis, rows, MODEL_VERSION, FEATURE_VERSION, ttl=600).keys == result.keys
+    assert warm(stack.redis, rows, MODEL_VERSION, FEATURE_VERSION, revs, ttl=600).keys == (
+        result.keys
+    )
     with TestClient(stack.app()) as client:
         response = client.get(f"/v1/games?date={day}", headers=stack.headers())
         assert response.status_code == 200, response.text

@@ -31,12 +31,12 @@ from fastapi.testclient import TestClient
 from bench.loopback import RedisClusterProcs, RedisNode
 from bullpen.cache import contract, writer
 from bullpen.cache.clients import sync_client
-from bullpen.domain.features import FEATURE_VERSION
 from bullpen.settings import RedisSettings
+from bullpen.store import make_engine
 from online.app import create_app
 from online.config import OnlineSettings
 from tests.support.apps import core_settings, new_key
-from tests.support.data import MODEL_VERSION, StoreData, serve
+from tests.support.data import MODEL_VERSION, StoreData, serve, served_key
 
 pytestmark = pytest.mark.integration
 
@@ -119,7 +119,7 @@ def _warm_and_check(url: str, cluster: bool = False) -> None:
     """Batch side: warm with the sync client, read back the exact bytes."""
     client = _client(url, cluster)
     try:
-        entries = contract.warm_entries(ROWS, "m-auth", "f1")
+        entries = contract.warm_entries(ROWS, "m-auth", "f1", {dt.date(2022, 4, 7): "r1"})
         result = writer.write_entries(client, entries, ttl=120)
         assert result.keys == len(entries)
         assert [client.get(k) for k in entries] == list(entries.values())
@@ -138,7 +138,9 @@ def _serve_and_check(store: StoreData, url: str, cluster: bool = False) -> None:
     """Online side: /ready is true, a miss is computed, stored in Redis and then served."""
     client = _client(url, cluster)
     game_id = store.game_ids[3]
-    key = contract.prediction_key(MODEL_VERSION, FEATURE_VERSION, game_id)
+    engine = make_engine(store.url)
+    key = served_key(engine, MODEL_VERSION, game_id)
+    engine.dispose()
     try:
         client.delete(key)
         serve(store.url, client)

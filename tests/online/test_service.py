@@ -24,7 +24,7 @@ from online.metrics import Metrics
 from online.nearcache import NearCache
 from online.service import EMPTY_DAY_TTL_S, PredictionService
 
-KEY = cache.prediction_key("m1", "f1", "NYA202204070")
+KEY = cache.prediction_key("m1", "f1", "NYA202204070", "r1")
 BODY: dict[str, Any] = {"game_id": "NYA202204070", "p_home": 0.5, "cached": True}
 TTL = 3600
 

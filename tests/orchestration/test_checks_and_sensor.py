@@ -32,7 +32,7 @@ from bullpen.domain.features import FEATURE_VERSION
 from bullpen.domain.model import WinModel, train_blend
 from bullpen.serving import active, lifecycle
 from bullpen.serving.active import read_pointer
-from bullpen.serving.warming import coming_days, coverage, expected_keys, schedule
+from bullpen.serving.warming import coming_days, coverage, keys_for_days, schedule
 from bullpen.store import get_model, make_engine, register_model
 from orchestration.definitions import defs
 from orchestration.sensors import VERSION_TAG, build_promotion_sensor
@@ -164,9 +164,9 @@ def test_bad_candidate_rejected_good_one_promoted(
             tags=request.tags,
         )  # fmt: skip
         assert run.success
-        games = schedule(engine, coming_days(AS_OF, WARM_DAYS))
-        keys = expected_keys(ActiveModel(good, FEATURE_VERSION), games)
-        assert len(games) > 30 and coverage(cache, keys).complete  # green fully warm
+        days = coming_days(AS_OF, WARM_DAYS)
+        keys = keys_for_days(engine, ActiveModel(good, FEATURE_VERSION), days)
+        assert len(schedule(engine, days)) > 30 and coverage(cache, keys).complete  # green warm
         assert read_pointer(cache) == ActiveModel(good, FEATURE_VERSION)
         assert active.aliases(engine) == {"blue": good, "green": "elo-blue"}
         assert get_model(engine, "elo-blue").status == "retired"

@@ -14,14 +14,12 @@ import redis
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from bullpen.cache.contract import prediction_key
-from bullpen.domain.features import FEATURE_VERSION
 from bullpen.settings import AuthSettings, RedisSettings, Settings, StoreSettings
 from bullpen.store import make_engine
 from bullpen.store.apikeys import create_key
 from online.app import create_app
 from online.config import OnlineSettings
-from tests.support.data import MODEL_VERSION, SECRET, StoreData, serve
+from tests.support.data import MODEL_VERSION, SECRET, StoreData, serve, served_key
 
 # No rate limit in the way of a test that is not about rate limits.
 UNLIMITED = {"rate_limit_per_s": 1_000_000, "rate_limit_burst": 1_000_000, "rate_limit_lease": 1000}
@@ -82,7 +80,12 @@ class Stack:
         return {"X-API-Key": key or self.read_key}
 
     def key_of(self, game_id: str) -> str:
-        return prediction_key(MODEL_VERSION, FEATURE_VERSION, game_id)
+        """The cache key of a game's prediction at the store's current revision."""
+        engine = make_engine(self.store.url)
+        try:
+            return served_key(engine, MODEL_VERSION, game_id)
+        finally:
+            engine.dispose()
 
     def on(self, store: StoreData) -> Stack:
         """The same Redis on another store: its own registry, keys and served model, for a

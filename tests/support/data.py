@@ -20,10 +20,12 @@ from bench.loopback import RedisNode
 from bullpen.cache import writer
 from bullpen.cache.contract import warm_entries
 from bullpen.domain.features import FEATURE_NAMES, FEATURE_VERSION, build_features
+from bullpen.domain.inputs import INPUT_COLUMNS, with_inputs
 from bullpen.domain.model import WinModel
 from bullpen.serving import active
 from bullpen.serving.lifecycle import Status, transition
 from bullpen.serving.predictions import score
+from bullpen.serving.revisions import point, revisions
 from bullpen.sources.parsed import ParsedLogs, read_gamelogs
 from bullpen.store import (
     ModelEntry,
@@ -56,10 +58,12 @@ def read_2022(gamelogs_dir: Path) -> ParsedLogs:
 
 
 def sample_features(logs: ParsedLogs) -> pd.DataFrame:
-    """Real pre-game features of the first ten days of 2022 (computed on the whole season)."""
-    frame = build_features(logs.frame())
+    """Real pre-game features of the first ten days of 2022 (computed on the whole season),
+    with each game's starters and inputs hash (`bullpen.domain.inputs`)."""
+    games = logs.frame()
+    frame = with_inputs(build_features(games), games, FEATURE_NAMES)
     frame = frame[frame["date"] < pd.Timestamp(FIRST_DAY + dt.timedelta(days=SAMPLE_DAYS))]
-    return frame[["game_id", "date", *FEATURE_NAMES]].reset_index(drop=True)
+    return frame[["game_id", "date", *FEATURE_NAMES, *INPUT_COLUMNS]].reset_index(drop=True)
 
 
 def elo_entry(version: str = MODEL_VERSION) -> ModelEntry:
@@ -108,11 +112,21 @@ def prediction_rows(logs: ParsedLogs, features: pd.DataFrame) -> list[dict[str, 
 def warm_all(
     client: Any, rows: list[dict[str, Any]], store_url: str | None = None
 ) -> dict[str, bytes]:
-    """Warm every game and slate of `rows` (and serve the model of `store_url`, if given);
-    returns the exact bytes written, by key."""
-    entries = warm_entries(rows, MODEL_VERSION, FEATURE_VERSION)
+    """Warm every game and slate of `rows` under the store's revisions, and serve the model
+    of `store_url` (without a store: one made-up revision per date, values only); returns
+    the exact bytes written, by key."""
+    dates = {row["date"] for row in rows}
+    revs = dict.fromkeys(dates, "test")
+    if store_url is not None:
+        engine = make_engine(store_url)
+        try:
+            revs = revisions(engine, FEATURE_VERSION, dates)
+        finally:
+            engine.dispose()
+    entries = warm_entries(rows, MODEL_VERSION, FEATURE_VERSION, revs)
     writer.write_entries(client, entries, ttl=3600)
     if store_url is not None:
+        point(client, FEATURE_VERSION, revs, 3600)
         serve(store_url, client)
     return entries
 
@@ -136,3 +150,19 @@ def switch_to(store_url: str, client: Any, version: str) -> None:
         active.promote(engine, client, version, ACTOR, "tests")
     finally:
         engine.dispose()
+
+
+def served_key(engine: Any, version: str, game_id: str) -> str:
+    """The cache key of a game's prediction under `version` at the store's revision."""
+    from bullpen.cache.contract import game_date, prediction_key
+    from bullpen.store import read_revision
+
+    revision = read_revision(engine, FEATURE_VERSION, game_date(game_id))
+    return prediction_key(version, FEATURE_VERSION, game_id, revision)
+
+
+def served_day_key(engine: Any, version: str, day: dt.date) -> str:
+    from bullpen.cache.contract import day_key
+    from bullpen.store import read_revision
+
+    return day_key(version, FEATURE_VERSION, day, read_revision(engine, FEATURE_VERSION, day))

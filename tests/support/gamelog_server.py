@@ -4,12 +4,13 @@ that serves them and misbehaves on cue (5xx, a body cut short)."""
 from __future__ import annotations
 
 import contextlib
-import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from tests.support.loopback_http import serve_http
 
 
 def make_zip(path: Path, members: dict[str, bytes]) -> Path:
@@ -78,14 +79,6 @@ def _handler(state: GameLogServer) -> type[BaseHTTPRequestHandler]:
 def serve_gamelogs(files: dict[str, bytes]) -> Iterator[GameLogServer]:
     """`files` (URL path → bytes) on 127.0.0.1 and a free port until the block ends."""
     state = GameLogServer(files=files)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    host, port = httpd.server_address[:2]
-    state.base_url = f"http://{host}:{port}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serve_http(_handler(state)) as base_url:
+        state.base_url = base_url
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()

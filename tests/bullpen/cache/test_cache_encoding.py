@@ -5,7 +5,7 @@ both must stay byte-identical to `encode(prediction_body(...))` / `encode(day_bo
 written by redis-py. `_reference_entries` below is the implementation before the fast
 path (dicts + `json.dumps`), kept here as the slow reference, and `GOLDEN_SHA256` is the
 digest of its output on `golden_rows()`, computed before the change (and again when the
-contract gained `in_sample`).
+contract gained `in_sample`, and `starters`, `inputs` and revisioned keys).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bullpen.cache import contract, writer
 from bullpen.domain.odds import OddsError
 
 GOLDEN_ENTRIES = 3200
-GOLDEN_SHA256 = "14138d4e10823f5f6228cd2043b76fff2b7cc661041f84ece04ff1f6996a4ba9"
+GOLDEN_SHA256 = "4fd774582fa7eef2efcbce099158e8a309dfcdd10f1fd0058e8c1ecefba1fd6a"
 
 
 def golden_rows() -> list[dict[str, Any]]:
@@ -48,13 +48,28 @@ def golden_rows() -> list[dict[str, Any]]:
         ][i % 3]
         rows.append({"game_id": f"{'NYA' if i % 2 else 'BOS'}{d:%Y%m%d}{i % 3}-{i}", "date": date,
                      "home": teams[i % 4], "away": teams[(i * 7) % len(teams)], "p_home": p,
-                     "computed_at": when})  # fmt: skip
+                     "computed_at": when, **_inputs(i)})  # fmt: skip
     return rows
+
+
+def _inputs(i: int) -> dict[str, Any]:
+    """No inputs recorded (older rows), known and unknown starters, awkward names."""
+    if i % 4 == 0:
+        return {}
+    names = ["Gerrit Cole", "José Berríos", 'A "quoted" \\ name', None, float("nan")]
+    return {"inputs_hash": f"h{i:011d}", "home_sp_id": f"p{i:06d}" if i % 3 else None,
+            "home_sp_name": names[i % 5], "away_sp_id": "" if i % 5 == 0 else f"q{i:06d}",
+            "away_sp_name": names[(i + 2) % 5]}  # fmt: skip
+
+
+def golden_revisions(rows: Iterable[Mapping[str, Any]]) -> dict[dt.date, str]:
+    dates = sorted({dt.date.fromisoformat(str(r["date"])[:10]) for r in rows})
+    return {d: f"r{i:03d}" for i, d in enumerate(dates)}
 
 
 def _reference_entries(
     rows: Iterable[Mapping[str, Any]], model_version: str, feature_version: str,
-    trained_until: dt.date | None = None,
+    revisions: Mapping[dt.date, str], trained_until: dt.date | None = None,
 ) -> dict[str, bytes]:  # fmt: skip
     """`contract.warm_entries` as it was: a dict per body, then `json.dumps`."""
 
@@ -67,14 +82,16 @@ def _reference_entries(
         body = contract.prediction_body(
             row, model_version, feature_version, cached=True, trained_until=trained_until
         )
-        entries[contract.prediction_key(model_version, feature_version, body["game_id"])] = dumps(
-            body
-        )
+        revision = revisions[dt.date.fromisoformat(body["date"])]
+        key = contract.prediction_key(model_version, feature_version, body["game_id"], revision)
+        entries[key] = dumps(body)
         days.setdefault(dt.date.fromisoformat(body["date"]), []).append(body)
     for date, games in days.items():
         games.sort(key=lambda g: g["game_id"])
         body = contract.day_body(date, games, model_version, feature_version, cached=True)
-        entries[contract.day_key(model_version, feature_version, date)] = dumps(body)
+        entries[contract.day_key(model_version, feature_version, date, revisions[date])] = dumps(
+            body
+        )
     return entries
 
 
@@ -86,7 +103,8 @@ def _digest(entries: Mapping[str, bytes]) -> str:
 
 
 def test_fast_entries_match_the_golden_bytes() -> None:
-    entries = contract.warm_entries(golden_rows(), "m-1.2", 'f"3')
+    rows = golden_rows()
+    entries = contract.warm_entries(rows, "m-1.2", 'f"3', golden_revisions(rows))
     assert len(entries) == GOLDEN_ENTRIES
     assert _digest(entries) == GOLDEN_SHA256
 
@@ -97,8 +115,9 @@ def test_fast_entries_match_the_reference(
     versions: tuple[str, str], trained_until: dt.date | None
 ) -> None:
     rows = golden_rows()
-    fast = contract.warm_entries(rows, *versions, trained_until)
-    slow = _reference_entries(rows, *versions, trained_until)
+    revisions = golden_revisions(rows)
+    fast = contract.warm_entries(rows, *versions, revisions, trained_until)
+    slow = _reference_entries(rows, *versions, revisions, trained_until)
     flags = [json.loads(v)["in_sample"] for k, v in fast.items() if ":pred:" in k]
     assert (True in flags) == (trained_until is not None) and False in flags
     assert list(fast) == list(slow)  # same keys, same order
@@ -107,24 +126,34 @@ def test_fast_entries_match_the_reference(
 
 def test_reference_matches_the_golden_bytes() -> None:
     # Guards the reference itself: if prediction_body or day_body changed, both move.
-    assert _digest(_reference_entries(golden_rows(), "m-1.2", 'f"3')) == GOLDEN_SHA256
+    rows = golden_rows()
+    assert _digest(_reference_entries(rows, "m-1.2", 'f"3', golden_revisions(rows))) == (
+        GOLDEN_SHA256
+    )
 
 
 def test_each_game_value_is_encode_of_prediction_body() -> None:
     rows = golden_rows()[:200]
-    entries = contract.warm_entries(rows, "m", "f")
+    revisions = golden_revisions(rows)
+    entries = contract.warm_entries(rows, "m", "f", revisions)
     for row in rows:
         body = contract.prediction_body(row, "m", "f", cached=True)
-        assert entries[contract.prediction_key("m", "f", body["game_id"])] == contract.encode(body)
+        revision = revisions[dt.date.fromisoformat(body["date"])]
+        key = contract.prediction_key("m", "f", body["game_id"], revision)
+        assert entries[key] == contract.encode(body)
+    starters = [json.loads(v)["starters"] for k, v in entries.items() if ":pred:" in k]
+    assert None in starters  # rows from before inputs were recorded
+    assert any(s["away"]["id"] is None and s["away"]["name"] for s in starters if s)  # unknown
 
 
 @pytest.mark.parametrize("p_home", [0.0, 1.0, math.nan, math.inf, 1.5])
 def test_impossible_probabilities_still_raise(p_home: float) -> None:
     row = {**golden_rows()[0], "p_home": p_home}
+    revisions = golden_revisions([row])
     with pytest.raises((OddsError, ValueError)):
-        _reference_entries([row], "m", "f")
+        _reference_entries([row], "m", "f", revisions)
     with pytest.raises((OddsError, ValueError)):
-        contract.warm_entries([row], "m", "f")
+        contract.warm_entries([row], "m", "f", revisions)
 
 
 def test_packed_sets_are_valid_resp() -> None:
@@ -151,7 +180,8 @@ def local_redis() -> Iterator[redis.Redis]:
 
 @pytest.mark.integration
 def test_packed_writes_store_the_exact_bytes(local_redis: redis.Redis) -> None:
-    entries = contract.warm_entries(golden_rows(), "m-enc-test", "f1")
+    rows = golden_rows()
+    entries = contract.warm_entries(rows, "m-enc-test", "f1", golden_revisions(rows))
     result = writer.write_entries(local_redis, entries, ttl=120)
     assert result.keys == len(entries) > writer.WARM_BATCH * 6
     keys = list(entries)

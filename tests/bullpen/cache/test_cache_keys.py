@@ -15,11 +15,19 @@ ROWS = [
      "p_home": 0.55, "computed_at": dt.datetime(2022, 4, 6, 12, tzinfo=dt.UTC)}
     for team in ("NYA", "CHN", "LAN", "SFN", "HOU", "ATL")
 ]  # fmt: skip
+REVS = {dt.date(2022, 4, 7): "r1"}
 
 
 def test_key_formats_are_the_documented_contract() -> None:
-    assert contract.prediction_key("m1", "f1", "NYA202204070") == "bp:v1:pred:m1:f1:NYA202204070"
-    assert contract.day_key("m1", "f1", dt.date(2022, 4, 7)) == "bp:v1:day:m1:f1:20220407"
+    assert contract.prediction_key("m1", "f1", "NYA202204070", "r1") == (
+        "bp:v1:pred:m1:f1:NYA202204070:r1"
+    )
+    assert contract.day_key("m1", "f1", dt.date(2022, 4, 7), "r1") == "bp:v1:day:m1:f1:20220407:r1"
+    assert contract.revision_key("f1", dt.date(2022, 4, 7)) == "bp:v1:rev:f1:20220407"
+    assert contract.game_revision_key("f1", "NYA202204070") == "bp:v1:rev:f1:20220407"
+    assert contract.INPUTS_CHANGED_CHANNEL == "bp:v1:inputs-changed"
+    message = contract.changed_message("f1", dt.date(2022, 4, 7))
+    assert contract.parse_changed(message.encode()) == ("f1", dt.date(2022, 4, 7))
     assert contract.ACTIVE_KEY == "bp:v1:active"
     assert contract.MODEL_CHANGED_CHANNEL == "bp:v1:model-changed"
     assert contract.rate_limit_key(7) == "bp:v1:rl:7"
@@ -40,15 +48,15 @@ def test_value_bytes() -> None:
 
 
 def test_warm_entries_one_per_game_and_day() -> None:
-    entries = contract.warm_entries(ROWS, "m1", "f1")
+    entries = contract.warm_entries(ROWS, "m1", "f1", REVS)
     assert len(entries) == len(ROWS) + 1
-    day = json.loads(entries["bp:v1:day:m1:f1:20220407"])
+    day = json.loads(entries["bp:v1:day:m1:f1:20220407:r1"])
     assert day["count"] == len(ROWS)
     assert [g["game_id"] for g in day["games"]] == sorted(r["game_id"] for r in ROWS)
 
 
 def test_keys_spread_over_slots_without_hash_tags() -> None:
-    keys = [contract.prediction_key("m1", "f1", f"NYA2022{d:04d}0") for d in range(100, 400)]
+    keys = [contract.prediction_key("m1", "f1", f"NYA2022{d:04d}0", "r1") for d in range(100, 400)]
     assert all("{" not in k for k in keys)
     assert len({writer.key_slot(k) for k in keys}) > 250
 
@@ -69,10 +77,10 @@ def local_redis() -> redis.Redis:
 
 @pytest.mark.integration
 def test_warm_is_idempotent_with_ttls(local_redis: redis.Redis) -> None:
-    first = writer.warm(local_redis, ROWS, "m-cache-test", "f1", ttl=120)
-    second = writer.warm(local_redis, ROWS, "m-cache-test", "f1", ttl=120)
+    first = writer.warm(local_redis, ROWS, "m-cache-test", "f1", REVS, ttl=120)
+    second = writer.warm(local_redis, ROWS, "m-cache-test", "f1", REVS, ttl=120)
     assert first.keys == second.keys == len(ROWS) + 1
     assert first.bytes == second.bytes > 0 and first.keys_per_second > 0
-    key = contract.prediction_key("m-cache-test", "f1", ROWS[0]["game_id"])
+    key = contract.prediction_key("m-cache-test", "f1", ROWS[0]["game_id"], "r1")
     assert 0 < local_redis.ttl(key) <= 120
     assert json.loads(local_redis.get(key))["cached"] is True

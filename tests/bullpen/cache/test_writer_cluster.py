@@ -26,14 +26,17 @@ def test_warm_a_cluster_by_slot(cluster_url: str) -> None:
         for i in range(600)
     ]  # fmt: skip
     rows = list({r["game_id"]: r for r in rows}.values())
-    result = writer.warm(client, rows, "m-cluster", "f1", ttl=300)
+    revs = {dt.date(2022, 4, 7): "r1"}
+    result = writer.warm(client, rows, "m-cluster", "f1", revs, ttl=300)
     assert result.keys == len(rows) + 1
     nodes = {
-        client.get_node_from_key(contract.prediction_key("m-cluster", "f1", r["game_id"])).name
+        client.get_node_from_key(
+            contract.prediction_key("m-cluster", "f1", r["game_id"], "r1")
+        ).name
         for r in rows
     }
     assert len(nodes) == 3  # spread over every master, no hash tag
-    assert writer.warm(client, rows, "m-cluster", "f1", ttl=300).keys == result.keys
+    assert writer.warm(client, rows, "m-cluster", "f1", revs, ttl=300).keys == result.keys
     client.close()
 
 
@@ -47,7 +50,8 @@ def test_warm_a_cluster_with_a_stale_slot_map(cluster_url: str, monkeypatch) -> 
          "computed_at": dt.datetime(2022, 4, 6, tzinfo=dt.UTC)}
         for i in range(3000)
     ]  # fmt: skip
-    entries = contract.warm_entries(rows, "m-stale", "f1")
+    revs = {dt.date(2022, 4, 7 + i): f"r{i}" for i in range(3)}
+    entries = contract.warm_entries(rows, "m-stale", "f1", revs)
     wrong = client.get_primaries()[0]
     monkeypatch.setattr(client.nodes_manager, "get_node_from_slot", lambda *a, **k: wrong)
     fallback = writer._write_pipelined

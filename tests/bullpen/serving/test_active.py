@@ -10,13 +10,13 @@ import pytest
 import redis
 from sqlalchemy import Engine, text
 
-from bullpen.cache.contract import ACTIVE_KEY, ActiveModel, prediction_key
+from bullpen.cache.contract import ACTIVE_KEY, ActiveModel
 from bullpen.domain.features import FEATURE_VERSION
 from bullpen.serving import active, lifecycle
 from bullpen.serving.active import Candidate, MissingFeatureVersion, choose, read_pointer
 from bullpen.serving.lifecycle import Status, TransitionError
 from bullpen.store import get_model, make_engine, register_model
-from tests.support.data import elo_entry
+from tests.support.data import elo_entry, served_key
 from tests.support.promotion import AS_OF, WARM_DAYS, make_active, register_elo
 
 
@@ -194,8 +194,9 @@ def test_rollback_rewarms_expired_keys_then_restores_previous(
         assert read_pointer(cache) == ActiveModel("blue", FEATURE_VERSION)
         assert get_model(engine, "green").status == "retired"
         assert active.aliases(engine) == {"blue": "blue", "green": "green"}
-        some_game = cache.keys("bp:v1:pred:blue:*")[0].decode().rsplit(":", 1)[1]
-        assert 0 < cache.ttl(prediction_key("blue", FEATURE_VERSION, some_game)) <= 60
+        some_key = cache.keys("bp:v1:pred:blue:*")[0].decode()
+        assert some_key == served_key(engine, "blue", some_key.split(":")[-2])
+        assert 0 < cache.ttl(some_key) <= 60
         last = lifecycle.audit_log(engine)[-1]
         assert (last.model_version, last.to_status, last.actor, last.reason) == (
             "blue", "active", "bob", "bad green",

@@ -16,13 +16,13 @@ import redis
 from sqlalchemy import Engine, text
 
 from bench.loopback import RedisNode
-from bullpen.cache.contract import ActiveModel, day_key, features_key, prediction_key
+from bullpen.cache.contract import ActiveModel, features_key, revision_key
 from bullpen.domain.features import FEATURE_VERSION
 from bullpen.domain.model import WinModel
-from bullpen.serving.warming import coming_days, coverage, expected_keys, schedule, warm_model
+from bullpen.serving.warming import coming_days, coverage, keys_for_days, schedule, warm_model
 from bullpen.sources.parsed import ParsedLogs
-from bullpen.store import make_engine, read_predictions
-from tests.support.data import FIRST_DAY, fill_store
+from bullpen.store import make_engine, read_predictions, read_revision
+from tests.support.data import FIRST_DAY, fill_store, served_day_key, served_key
 
 ELO = ActiveModel("elo-warming", FEATURE_VERSION)
 ARTIFACT = WinModel(kind="elo").to_bytes()
@@ -60,16 +60,19 @@ def test_warming_stores_scores_writes_every_key_and_counts_them(
     )
     assert sorted(stored["game_id"]) == sorted(games["game_id"])
     some = str(games["game_id"].iloc[0])
-    assert client.exists(prediction_key(ELO.model_version, FEATURE_VERSION, some))
+    assert client.exists(served_key(store, ELO.model_version, some))
     assert client.exists(features_key(FEATURE_VERSION, some))
-    assert 0 < client.ttl(day_key(ELO.model_version, FEATURE_VERSION, FIRST_DAY)) <= 120
+    assert 0 < client.ttl(served_day_key(store, ELO.model_version, FIRST_DAY)) <= 120
+    assert client.get(revision_key(FEATURE_VERSION, FIRST_DAY)).decode() == read_revision(
+        store, FEATURE_VERSION, FIRST_DAY
+    )
 
 
 def test_warming_again_writes_the_same_bytes_and_computes_nothing(
     store: Engine, client: redis.Redis
 ) -> None:
     warm_model(store, client, ELO, ARTIFACT, DAYS, ttl=120)
-    keys = expected_keys(ELO, schedule(store, DAYS))
+    keys = keys_for_days(store, ELO, DAYS)
     first = client.mget(keys)
     again = warm_model(store, client, ELO, ARTIFACT, DAYS, ttl=120)
     assert again.complete and again.computed == 0  # read back as stored, computed_at and all
@@ -85,8 +88,8 @@ def test_a_game_without_features_is_missing_from_the_coverage(
         conn.execute(text("delete from features where game_id = :g"), {"g": lost})
     covered = warm_model(store, client, ELO, ARTIFACT, [FIRST_DAY], ttl=120)
     assert not covered.complete
-    assert covered.missing == (prediction_key(ELO.model_version, FEATURE_VERSION, lost),)
-    assert coverage(client, [prediction_key(ELO.model_version, FEATURE_VERSION, lost)]).ratio == 0
+    assert covered.missing == (served_key(store, ELO.model_version, lost),)
+    assert coverage(client, [served_key(store, ELO.model_version, lost)]).ratio == 0
 
 
 def test_a_day_without_games_is_empty_not_complete(store: Engine, client: redis.Redis) -> None:

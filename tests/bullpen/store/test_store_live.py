@@ -61,6 +61,17 @@ def test_a_refused_move_is_an_issue_and_the_rest_of_the_batch_lands(engine: Engi
         "BOS202307010": "scheduled", "NYA202307010": "suspended"}  # fmt: skip
 
 
+def test_a_feed_that_changes_a_games_teams_is_an_issue(engine: Engine) -> None:
+    record_schedule(engine, [GAME])
+
+    changes = record_schedule(engine, [replace(GAME, away="BOS", source="other-feed")])
+
+    assert [i.reason for i in changes.issues] == [
+        "NYA202307010: the feed says BOS@NYA, the schedule has SLN@NYA"
+    ]
+    assert read_schedule(engine).iloc[0]["away"] == "SLN"
+
+
 def test_a_duplicate_in_one_batch_is_an_issue(engine: Engine) -> None:
     changes = record_schedule(engine, [GAME, replace(GAME, day_night="n")])
 

@@ -1,0 +1,150 @@
+"""The live sensors: files dropped in the feed folder, and the Stats API polled on loopback,
+re-price exactly the dates they change, report them as `live_slates`, and never re-apply
+what they have seen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import redis
+from dagster import DagsterInstance, build_sensor_context, instance_for_test
+
+from assets.resources import LiveFeeds, RedisResource, StoreResource
+from bench.loopback import RedisNode
+from bullpen.cache.contract import revision_key
+from bullpen.domain.features import FEATURE_VERSION
+from bullpen.sources.parsed import ParsedLogs
+from bullpen.store import make_engine
+from bullpen.store.live import read_feed_issues, read_pitchers, read_schedule
+from orchestration.live import feed_folder_sensor, stats_api_sensor
+from tests.support.data import fill_store, serve
+from tests.support.mlb_stats_server import NYY, SF, game, schedule, serve_stats_api, side
+
+DAY = dt.date(2023, 3, 30)
+SCHEDULE = (
+    "Date,Num,Day,Visitor,League,Game,Home,League,Game,Day/Night,Postponed,Makeup\r\n"
+    '"20230330","0","Thu","BAL","AL",1,"BOS","AL",1,"d","",""\r\n'
+    '"20230330","0","Thu","SFN","NL",1,"NYA","AL",1,"d","",""\r\n'
+)
+
+
+@dataclass
+class Live:
+    store_url: str
+    redis: redis.Redis
+    folder: Path
+    resources: dict[str, Any]
+
+
+@pytest.fixture
+def live(
+    tmp_path: Path, logs2022: ParsedLogs, features2022: pd.DataFrame, private_redis: RedisNode
+) -> Iterator[Live]:
+    store = fill_store(f"sqlite:///{tmp_path / 'store.db'}", logs2022, features2022)
+    client = redis.Redis.from_url(private_redis.url)
+    client.flushdb()
+    serve(store.url, client)
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    resources = {
+        "store": StoreResource(database_url=store.url),
+        "redis": RedisResource(redis_url=private_redis.url, cluster=False),
+        "feeds": LiveFeeds(feed_dir=str(folder), stats_api_url=None, today=DAY.isoformat()),
+    }
+    yield Live(store.url, client, folder, resources)
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    with instance_for_test() as instance:
+        yield instance
+
+
+def _tick(sensor: Any, live: Live, instance: DagsterInstance, cursor: str | None = None) -> Any:
+    with build_sensor_context(instance, cursor=cursor, resources=live.resources) as context:
+        return sensor.evaluate_tick(context)
+
+
+def _pitcher(live: Live, team: str, rank: int) -> tuple[str, str]:
+    engine = make_engine(live.store_url)
+    pitchers = sorted(p for p in read_pitchers(engine) if p[2] == team)
+    engine.dispose()
+    return pitchers[rank][0], pitchers[rank][1]
+
+
+def _starters_file(live: Live, name: str, home: tuple[str, str]) -> None:
+    (live.folder / name).write_text(
+        f"game_id,side,pitcher_id,pitcher_name\nBOS202303300,home,{home[0]},{home[1]}\n"
+    )
+
+
+def _metadata(tick: Any) -> list[dict[str, Any]]:
+    return [{k: v.value for k, v in e.metadata.items()} for e in tick.asset_events]
+
+
+def test_feed_files_reprice_their_dates_once(live: Live, instance: DagsterInstance) -> None:
+    (live.folder / "2023schedule.csv").write_text(SCHEDULE)
+    first = _pitcher(live, "BOS", 0)
+    _starters_file(live, "starters-1.csv", first)
+    (live.folder / "broken.json").write_text("{not json")
+
+    tick = _tick(feed_folder_sensor, live, instance)
+
+    [report] = _metadata(tick)
+    assert (report["date"], report["games"], report["not_played_yet"]) == ("2023-03-30", 2, 2)
+    assert report["served_fresh"] == report["keys_expected"] == 3  # 2 games + the slate
+    assert first[1] in report["starters_changed"]
+    engine = make_engine(live.store_url)
+    assert len(read_schedule(engine, on=DAY)) == 2
+    assert "dropfolder:broken.json" in set(read_feed_issues(engine)["source"])  # not lost
+    engine.dispose()
+    revision = live.redis.get(revision_key(FEATURE_VERSION, DAY))
+    assert revision is not None
+
+    again = _tick(feed_folder_sensor, live, instance, tick.cursor)
+    assert again.skip_message == "no new feed files" and not again.asset_events
+
+    second = _pitcher(live, "BOS", 1)
+    _starters_file(live, "starters-2.csv", second)  # the scratch
+    scratch = _tick(feed_folder_sensor, live, instance, again.cursor)
+    [report] = _metadata(scratch)
+    assert second[1] in report["starters_changed"] and first[1] not in report["starters_changed"]
+    assert live.redis.get(revision_key(FEATURE_VERSION, DAY)) != revision
+    assert sorted(json.loads(scratch.cursor))[0].startswith("2023schedule.csv:")
+
+
+def test_stats_api_sensor_is_off_without_a_url(live: Live, instance: DagsterInstance) -> None:
+    tick = _tick(stats_api_sensor, live, instance)
+    assert "not set" in tick.skip_message
+
+
+def test_stats_api_sensor_prices_the_days_it_polls(live: Live, instance: DagsterInstance) -> None:
+    (live.folder / "2023schedule.csv").write_text(SCHEDULE)  # the games, from the schedule
+    _tick(feed_folder_sensor, live, instance)
+    cole = _pitcher(live, "NYA", 0)
+    payload = schedule(game(700001, DAY.isoformat(), side(NYY, (1, cole[1])), side(SF)))
+    with serve_stats_api({DAY.isoformat(): payload, "2023-03-31": schedule()}) as server:
+        live.resources["feeds"] = LiveFeeds(
+            feed_dir=str(live.folder), stats_api_url=server.base_url, today=DAY.isoformat()
+        )
+        tick = _tick(stats_api_sensor, live, instance)
+        again = _tick(stats_api_sensor, live, instance, tick.cursor)
+        asked = list(server.requests)
+
+    [report] = _metadata(tick)
+    assert report["date"] == DAY.isoformat() and cole[1] in report["starters_changed"]
+    assert "no change" in again.skip_message  # the same payloads: nothing re-applied
+    assert len(asked) == 4 and all("hydrate=probablePitcher" in a for a in asked)
+    engine = make_engine(live.store_url)
+    row = read_schedule(engine, on=DAY).set_index("game_id").loc["NYA202303300"]
+    engine.dispose()
+    assert (row["home_sp_id"], row["external_id"]) == (cole[0], "700001")
