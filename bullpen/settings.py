@@ -160,6 +160,13 @@ class LiveSettings(BaseSettings):
     sensor_interval_s: int = Field(
         default=2, ge=1, description="How often the live sensors look for news."
     )
+    watch_s: float = Field(
+        default=4.0,
+        ge=0,
+        le=50,
+        description="How long one feed-folder tick keeps watching (the daemon ticks a sensor "
+        "at most every 5 s; watching within the tick answers a dropped file in ~0.2 s).",
+    )
     days_ahead: int = Field(default=1, ge=0, description="Stats API days polled after today.")
 
 

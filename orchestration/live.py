@@ -8,8 +8,11 @@ exactly the dates whose slates changed (`bullpen.serving.refresh`), which moves
 each date's revision and publishes it, so every API replica drops the old price.
 
 The work is done in the sensor's tick, not in a launched run: a run costs a new
-process and a code load on top of the work (measured in the issue note), more than
-the five seconds a scratched starter may take to reach every replica. Each tick's
+process and a code load on top of the work, more than the five seconds a scratched
+starter may take to reach every replica. And the daemon evaluates a sensor at most
+every 5 s (`MIN_INTERVAL_LOOP_TIME` in dagster/_daemon/sensor.py), so the feed-folder
+tick keeps watching the folder for `BULLPEN_LIVE_WATCH_S` (4 s) and applies a file
+within ~0.2 s of its arrival; the next tick starts as this one ends. Each tick's
 outcome is recorded as a materialization of `live_slates` (the slate, the starters
 that changed, how many games are served fresh), so the UI shows every change.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from pathlib import Path
 
 from dagster import (
@@ -40,6 +44,7 @@ from bullpen.settings import LiveSettings
 from bullpen.sources.mlb_stats import SOURCE, StatsApiError, parse_schedule_payload
 
 LIVE_SLATES = "live_slates"
+WATCH_POLL_S = 0.2
 MAX_CURSOR_DAYS = 7
 
 live_slates = AssetSpec(
@@ -110,19 +115,39 @@ def feed_folder_sensor(
     folder = Path(feeds.feed_dir)
     if not folder.is_dir():
         return SkipReason(f"no feed folder {folder} (BULLPEN_LIVE_FEED_DIR)")
+    seen = set(json.loads(context.cursor or "[]"))
+    events: list[AssetMaterialization] = []
+    until = time.monotonic() + feeds.watch_s
+    while True:  # the daemon ticks a sensor every 5 s at most: watch within the tick
+        present, new = _new_files(folder, seen)
+        seen = {k for k in seen if k.split(":")[0] in present}
+        if new:
+            events += _apply_files(context, new, store, redis)
+            seen |= {key for key, _ in new}
+        if time.monotonic() >= until:
+            break
+        time.sleep(WATCH_POLL_S)
+    cursor = json.dumps(sorted(seen))
+    if not events:
+        return SensorResult(skip_reason="no new feed files", cursor=cursor)
+    return SensorResult(asset_events=events, cursor=cursor)
+
+
+def _new_files(folder: Path, seen: set[str]) -> tuple[set[str], list[tuple[str, Path]]]:
     present = {p.name: p for p in sorted(folder.iterdir()) if _is_feed(p)}
-    seen = {k for k in json.loads(context.cursor or "[]") if k.split(":")[0] in present}
-    new = [(file_key(p), p) for p in present.values()]
-    new = [(key, path) for key, path in new if key not in seen]
-    if not new:
-        return SensorResult(skip_reason="no new feed files", cursor=json.dumps(sorted(seen)))
+    keyed = [(file_key(p), p) for p in present.values()]
+    return set(present), [(key, path) for key, path in keyed if key not in seen]
+
+
+def _apply_files(
+    context: SensorEvaluationContext, new: list[tuple[str, Path]], store: StoreResource,
+    redis: RedisResource,
+) -> list[AssetMaterialization]:  # fmt: skip
     engine, now = store.engine(), dt.datetime.now(dt.UTC)
     applied = Applied("")
-    for key, path in new:
+    for _, path in new:
         applied = applied.merge(apply_file(engine, path, now))
-        seen.add(key)
-    events = _apply_and_refresh(context, applied, store, redis)
-    return SensorResult(asset_events=events, cursor=json.dumps(sorted(seen)))
+    return _apply_and_refresh(context, applied, store, redis)
 
 
 def _is_feed(path: Path) -> bool:

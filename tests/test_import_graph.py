@@ -17,9 +17,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bullpen", "assets", "orchestration", "online", "bench", "loadtest", "capacity")
+PACKAGES = (
+    "bullpen", "assets", "orchestration", "online", "bench", "loadtest", "capacity", "replay",
+)  # fmt: skip
 CORE_MAY_NOT_IMPORT = (
-    "online", "assets", "orchestration", "bench", "loadtest", "capacity",
+    "online", "assets", "orchestration", "bench", "loadtest", "capacity", "replay",
     "dagster", "dagster_webserver", "dagster_k8s", "dagster_postgres", "fastapi", "starlette",
     "uvicorn",
 )  # fmt: skip

@@ -26,6 +26,10 @@ class LiveFeeds(ConfigurableResource):
         default_factory=lambda: LiveSettings().days_ahead,
         description="Days after today whose Stats API schedule is polled.",
     )
+    watch_s: float = Field(
+        default_factory=lambda: LiveSettings().watch_s,
+        description="How long one feed-folder tick keeps watching for files (0: one look).",
+    )
     today: str | None = Field(
         default=None, description="YYYY-MM-DD taken as today (tests, replays); default: New York."
     )

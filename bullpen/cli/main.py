@@ -7,6 +7,7 @@ their own commands (`bullpen-bench`, `bullpen-loadtest`, `bullpen-capacity`).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -107,6 +108,16 @@ def ingest(
             f"{summary.source}: {summary.games} games ({summary.inserted} new, "
             f"{summary.updated} updated), {summary.quarantined} quarantined"
         )
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def replay(ctx: typer.Context) -> None:
+    """Play a past season forward as if live against a private stack (see --help)."""
+    # The replay is a tool beside the core (`replay/`, like `bench/`): run it, never import it.
+    os.execv(sys.executable, [sys.executable, "-m", "replay", *ctx.args])
 
 
 def _report_problems(logs: ParsedLogs) -> None:

@@ -3,7 +3,9 @@
 Two kinds of file, told apart by their columns (CSV header, JSON object keys),
 never by their name, so a renamed file still reads the same:
 
-* starters: ``game_id,side,pitcher_id,pitcher_name`` and optionally ``team``.
+* starters: ``game_id,side,pitcher_id,pitcher_name`` and optionally ``team`` and
+  ``moved`` (``true`` when the pitcher changed teams since the store last saw him: a
+  trade; without it a known pitcher announced for another team is refused).
   `pitcher_id` (Retrosheet) may be empty: the name is then matched with the
   `PitcherIndex` against the side's team. The game id names only the home team,
   so an away starter needs a `team` or a `pitcher_id`.
@@ -47,7 +49,10 @@ STARTERS = "starters"
 POSTPONEMENTS = "postponements"
 # Each kind: (required fields, optional fields).
 _KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    STARTERS: (frozenset({"game_id", "side", "pitcher_id", "pitcher_name"}), frozenset({"team"})),
+    STARTERS: (
+        frozenset({"game_id", "side", "pitcher_id", "pitcher_name"}),
+        frozenset({"team", "moved"}),
+    ),
     POSTPONEMENTS: (frozenset({"game_id", "reason"}), frozenset({"makeup_date"})),
 }
 _SIDES = frozenset({"home", "away"})
@@ -322,13 +327,22 @@ class _RowReader:
         if side not in _SIDES:
             raise _Rejected(f"side {side!r}: expected home or away")
         team = _side_team(side, home, fields.get("team", ""))
-        by = self._by_id if fields["pitcher_id"] else self._by_name
-        pitcher_id, name, team = by(fields["pitcher_id"], fields["pitcher_name"], team)
+        moved = fields.get("moved", "").lower()
+        if moved not in ("", "true", "false"):
+            raise _Rejected(f"moved {moved!r}: expected true or false")
+        if fields["pitcher_id"]:
+            pitcher_id, name, team = self._by_id(
+                fields["pitcher_id"], fields["pitcher_name"], team, moved == "true"
+            )
+        else:
+            pitcher_id, name, team = self._by_name("", fields["pitcher_name"], team)
         if side == "away" and team == home:
             raise _Rejected(f"pitcher {pitcher_id} last pitched for {team}, the home team")
         return StarterAnnouncement(gid, side, pitcher_id, name, team, self.now, self.source)
 
-    def _by_id(self, pitcher_id: str, name: str, team: str | None) -> tuple[str, str, str]:
+    def _by_id(
+        self, pitcher_id: str, name: str, team: str | None, moved: bool = False
+    ) -> tuple[str, str, str]:
         if not _PITCHER_ID.fullmatch(pitcher_id):
             raise _Rejected(f"bad pitcher_id {pitcher_id!r}: expected a Retrosheet id (coleg001)")
         seen = self.pitchers.last_seen(pitcher_id)
@@ -338,12 +352,16 @@ class _RowReader:
                 reason = f"pitcher {pitcher_id} has never been seen: give pitcher_name and team"
                 raise _Rejected(reason)
             return pitcher_id, name, team
-        if team is not None and seen.team != team:
-            raise _Rejected(f"pitcher {pitcher_id} last pitched for {seen.team}, not {team}")
+        if team is not None and seen.team != team and not moved:
+            raise _Rejected(
+                f"pitcher {pitcher_id} last pitched for {seen.team}, not {team} "
+                "(if he moved, say moved=true)"
+            )
         if name and not self.pitchers.is_named(pitcher_id, name):
             known = self.pitchers.name_of(pitcher_id)
             raise _Rejected(f"pitcher_id {pitcher_id} is {known!r}, not {name!r}")
-        return pitcher_id, name or self.pitchers.name_of(pitcher_id) or pitcher_id, seen.team
+        known = name or self.pitchers.name_of(pitcher_id) or pitcher_id
+        return pitcher_id, known, team if moved and team is not None else seen.team
 
     def _by_name(self, pitcher_id: str, name: str, team: str | None) -> tuple[str, str, str]:
         if not name:

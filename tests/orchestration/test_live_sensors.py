@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +58,9 @@ def live(
     resources = {
         "store": StoreResource(database_url=store.url),
         "redis": RedisResource(redis_url=private_redis.url, cluster=False),
-        "feeds": LiveFeeds(feed_dir=str(folder), stats_api_url=None, today=DAY.isoformat()),
+        "feeds": LiveFeeds(
+            feed_dir=str(folder), stats_api_url=None, today=DAY.isoformat(), watch_s=0
+        ),
     }
     yield Live(store.url, client, folder, resources)
     client.flushdb()
@@ -122,6 +126,21 @@ def test_feed_files_reprice_their_dates_once(live: Live, instance: DagsterInstan
     assert sorted(json.loads(scratch.cursor))[0].startswith("2023schedule.csv:")
 
 
+def test_a_tick_watches_the_folder_and_applies_a_file_that_arrives_during_it(
+    live: Live, instance: DagsterInstance
+) -> None:
+    live.resources["feeds"] = LiveFeeds(feed_dir=str(live.folder), stats_api_url=None, watch_s=3)
+    arrive = threading.Timer(0.5, lambda: (live.folder / "2023schedule.csv").write_text(SCHEDULE))
+    started = time.monotonic()
+    arrive.start()
+    tick = _tick(feed_folder_sensor, live, instance)
+    arrive.join()
+
+    assert 3 <= time.monotonic() - started < 30  # it watched; it did not hang
+    [report] = _metadata(tick)
+    assert report["date"] == "2023-03-30" and report["games"] == 2
+
+
 def test_stats_api_sensor_is_off_without_a_url(live: Live, instance: DagsterInstance) -> None:
     tick = _tick(stats_api_sensor, live, instance)
     assert "not set" in tick.skip_message
@@ -134,7 +153,10 @@ def test_stats_api_sensor_prices_the_days_it_polls(live: Live, instance: Dagster
     payload = schedule(game(700001, DAY.isoformat(), side(NYY, (1, cole[1])), side(SF)))
     with serve_stats_api({DAY.isoformat(): payload, "2023-03-31": schedule()}) as server:
         live.resources["feeds"] = LiveFeeds(
-            feed_dir=str(live.folder), stats_api_url=server.base_url, today=DAY.isoformat()
+            feed_dir=str(live.folder),
+            stats_api_url=server.base_url,
+            today=DAY.isoformat(),
+            watch_s=0,
         )
         tick = _tick(stats_api_sensor, live, instance)
         again = _tick(stats_api_sensor, live, instance, tick.cursor)

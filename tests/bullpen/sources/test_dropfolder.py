@@ -91,6 +91,20 @@ def test_the_team_column_is_optional() -> None:
     assert [s.pitcher_id for s in drop.batch.starters] == ["coleg001"]
 
 
+def test_a_traded_pitcher_is_announced_with_moved_true() -> None:
+    """The store last saw Cole with NYA; a trade is the operator's word, never a guess."""
+    header = f"{STARTERS_HEADER},moved"
+    drop = parse("fix.csv", starters_csv(
+        "BOS202307010,home,coleg001,Gerrit Cole,BOS,true",
+        "TEX202307010,away,salec001,Chris Sale,SEA,maybe",
+        header=header,
+    ))  # fmt: skip
+    assert drop.batch.starters == (
+        starter("BOS202307010", "home", "coleg001", "Gerrit Cole", "BOS", "fix.csv"),
+    )
+    assert reasons(drop) == {"line 3": "moved 'maybe': expected true or false"}
+
+
 def test_a_debut_needs_the_name_and_the_team() -> None:
     drop = parse(
         "fix.csv",
@@ -112,11 +126,11 @@ def test_a_debut_needs_the_name_and_the_team() -> None:
     [
         (
             "NYA202307010,away,coleg001,Gerrit Cole,BOS",
-            "pitcher coleg001 last pitched for NYA, not BOS",
+            "pitcher coleg001 last pitched for NYA, not BOS (if he moved, say moved=true)",
         ),
         (
             "BOS202307010,home,coleg001,Gerrit Cole,",
-            "pitcher coleg001 last pitched for NYA, not BOS",
+            "pitcher coleg001 last pitched for NYA, not BOS (if he moved, say moved=true)",
         ),
         (
             "BOS202307010,away,,Gerrit Cole,TEX",
