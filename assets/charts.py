@@ -7,6 +7,7 @@ between runs, and no GUI backend is needed on a headless worker.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -65,3 +66,22 @@ def _limits(tables: Mapping[str, Sequence[Mapping[str, float]]]) -> tuple[float,
     if not values:
         return 0.0, 1.0
     return max(0.0, min(values) - 0.05), min(1.0, max(values) + 0.05)
+
+
+def scorecard_chart(days: Sequence[Mapping[str, Any]]) -> Figure:
+    """Season-to-date Brier by date: one line per model version, and Elo on the same games."""
+    figure = Figure(figsize=(7, 4))
+    axes = figure.add_subplot()
+    versions = sorted({str(day["model_version"]) for day in days})
+    for version in versions:
+        mine = [day for day in days if day["model_version"] == version]
+        dates = [str(day["date"]) for day in mine]
+        to_date = [day["season_to_date"] for day in mine]
+        axes.plot(dates, [s["brier"] for s in to_date], marker="o", label=version)
+        axes.plot(dates, [s["elo_brier"] for s in to_date], linestyle="--",
+                  label=f"Elo on {version}'s games")  # fmt: skip
+    axes.set_ylabel("Brier, season to date (lower is better)")
+    axes.set_title("Published prices graded at first pitch")
+    axes.tick_params(axis="x", labelrotation=60, labelsize=7)
+    axes.legend(fontsize=8)
+    return figure

@@ -168,6 +168,11 @@ class LiveSettings(BaseSettings):
         "at most every 5 s; watching within the tick answers a dropped file in ~0.2 s).",
     )
     days_ahead: int = Field(default=1, ge=0, description="Stats API days polled after today.")
+    clock_file: Path | None = Field(
+        default=None,
+        description="A file holding the simulated time (ISO 8601, UTC) for a season replay; "
+        "unset: the real clock.",
+    )
 
 
 class Settings(BaseSettings):

@@ -204,6 +204,30 @@ class ModelsOut(BaseModel):
     models: list[ModelOut]
 
 
+class Scores(BaseModel):
+    games: int
+    brier: float | None
+    log_loss: float | None
+    elo_brier: float | None = Field(description="The Elo baseline on the same games.")
+    elo_log_loss: float | None
+
+
+class ScorecardDay(Scores):
+    date: dt.date
+    model_version: str
+    season_to_date: Scores
+
+
+class ScorecardOut(BaseModel):
+    season: int
+    graded_games: int = Field(description="Final games graded on a price published before them.")
+    excluded_after_first_pitch: int = Field(
+        description="Prices published at or after first pitch: not graded, counted."
+    )
+    models: dict[str, Scores] = Field(description="Model version → the season so far.")
+    days: list[ScorecardDay]
+
+
 class KeyOut(BaseModel):
     id: int
     name: str

@@ -38,6 +38,13 @@ daily_predictions_job = define_asset_job(
 )
 
 
+scorecard_job = define_asset_job(
+    "scorecard_job",
+    selection=AssetSelection.assets("live_scorecard"),
+    description="Grade the published prices of a season (launched when results arrive).",
+)
+
+
 PROMOTION_TAG = "bullpen/promotion"
 
 

@@ -30,6 +30,7 @@ from dagster import (
     AssetSpec,
     DefaultSensorStatus,
     MetadataValue,
+    RunRequest,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -38,10 +39,12 @@ from dagster import (
 
 from assets.metadata import markdown_table
 from assets.resources import LiveFeeds, RedisResource, StoreResource
+from bullpen.serving import clock
 from bullpen.serving.feeds import Applied, apply_batch, apply_file, file_key, pitcher_index
 from bullpen.serving.refresh import NothingToServe, Refreshed, refresh
 from bullpen.settings import LiveSettings
 from bullpen.sources.mlb_stats import SOURCE, StatsApiError, parse_schedule_payload
+from orchestration.jobs import scorecard_job
 
 LIVE_SLATES = "live_slates"
 WATCH_POLL_S = 0.2
@@ -104,6 +107,7 @@ def _apply_and_refresh(
 
 @sensor(
     name="feed_folder_sensor",
+    job=scorecard_job,
     minimum_interval_seconds=LiveSettings().sensor_interval_s,
     default_status=DefaultSensorStatus.RUNNING,
     description="New files in the feed folder (schedules, starters, postponements, results): "
@@ -117,20 +121,31 @@ def feed_folder_sensor(
         return SkipReason(f"no feed folder {folder} (BULLPEN_LIVE_FEED_DIR)")
     seen = set(json.loads(context.cursor or "[]"))
     events: list[AssetMaterialization] = []
+    graded: set[int] = set()  # seasons whose results arrived: their scorecard is re-graded
     until = time.monotonic() + feeds.watch_s
     while True:  # the daemon ticks a sensor every 5 s at most: watch within the tick
         present, new = _new_files(folder, seen)
         seen = {k for k in seen if k.split(":")[0] in present}
         if new:
-            events += _apply_files(context, new, store, redis)
+            applied, reported = _apply_files(context, new, store, redis)
+            events += reported
+            graded |= {int(g[3:7]) for g in applied.games_changed} if applied.results else set()
             seen |= {key for key, _ in new}
         if time.monotonic() >= until:
             break
         time.sleep(WATCH_POLL_S)
     cursor = json.dumps(sorted(seen))
-    if not events:
+    runs = [_grade(season, cursor) for season in sorted(graded)]
+    if not events and not runs:
         return SensorResult(skip_reason="no new feed files", cursor=cursor)
-    return SensorResult(asset_events=events, cursor=cursor)
+    return SensorResult(asset_events=events, run_requests=runs, cursor=cursor)
+
+
+def _grade(season: int, cursor: str) -> RunRequest:
+    """A scorecard run for `season`, once per set of files seen."""
+    key = hashlib.sha256(cursor.encode()).hexdigest()[:16]
+    config = {"ops": {"live_scorecard": {"config": {"season": season}}}}
+    return RunRequest(run_key=f"scorecard-{season}-{key}", run_config=config)
 
 
 def _new_files(folder: Path, seen: set[str]) -> tuple[set[str], list[tuple[str, Path]]]:
@@ -142,12 +157,12 @@ def _new_files(folder: Path, seen: set[str]) -> tuple[set[str], list[tuple[str, 
 def _apply_files(
     context: SensorEvaluationContext, new: list[tuple[str, Path]], store: StoreResource,
     redis: RedisResource,
-) -> list[AssetMaterialization]:  # fmt: skip
-    engine, now = store.engine(), dt.datetime.now(dt.UTC)
+) -> tuple[Applied, list[AssetMaterialization]]:  # fmt: skip
+    engine, now = store.engine(), clock.now()
     applied = Applied("")
     for _, path in new:
         applied = applied.merge(apply_file(engine, path, now))
-    return _apply_and_refresh(context, applied, store, redis)
+    return applied, _apply_and_refresh(context, applied, store, redis)
 
 
 def _is_feed(path: Path) -> bool:
@@ -170,7 +185,7 @@ def stats_api_sensor(
     today = feeds.today_date()
     days = [today + dt.timedelta(days=i) for i in range(feeds.days_ahead + 1)]
     digests: dict[str, str] = json.loads(context.cursor or "{}")
-    engine, now = store.engine(), dt.datetime.now(dt.UTC)
+    engine, now = store.engine(), clock.now()
     applied = Applied("")
     with client:
         for day in days:

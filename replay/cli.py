@@ -20,9 +20,11 @@ from typing import Annotated
 
 import typer
 
+from bullpen.serving.scorecard import scorecard
 from bullpen.settings import GameLogSettings
+from bullpen.store import make_engine
 from replay.deploy import deploy
-from replay.health import dagster_failures
+from replay.health import dagster_failures, wait_for_runs
 from replay.play import Bettor, DayReport, _mean, _p95, play_day
 from replay.world import Season
 
@@ -73,11 +75,15 @@ def replay(
                 reports.append(report)
                 typer.echo(_row(report))
             bettor.close()
+            graded_days = sum(1 for r in reports if r.games_scheduled)
+            wait_for_runs(deployment.dagster_home, expected=graded_days)
+            card = _scorecard(deployment.store_url, season)
             failures = dagster_failures(deployment.dagster_home)
     document = {
         "days": [_public(r) for r in reports],
         "totals": _totals(reports),
         "dagster": failures,
+        "scorecard": card,
         "run": {"season": season, "from": first.isoformat(), "days": days, "speed": speed,
                 "scratch_rate": scratch_rate, "apis": apis, "history_seasons": history,
                 "seed": seed, "wall_seconds": round(time.monotonic() - began, 1)},
@@ -85,7 +91,18 @@ def replay(
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(document, indent=2))
     typer.echo(_row(document["totals"], total=True))
+    typer.echo(f"scorecard: {card}")
     typer.echo(f"dagster: {failures}; wrote {json_out}")
+
+
+def _scorecard(store_url: str, season: int) -> dict:
+    """The store's own grading of the prices the live loop published (`GET /v1/scorecard`)."""
+    engine = make_engine(store_url)
+    try:
+        card = scorecard(engine, season)
+    finally:
+        engine.dispose()
+    return {k: card[k] for k in ("graded_games", "excluded_after_first_pitch", "models")}
 
 
 def _public(report: DayReport) -> dict:

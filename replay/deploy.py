@@ -48,6 +48,7 @@ class Deployment:
     api_key: str
     dagster_home: Path
     model_version: str
+    clock_file: Path
 
 
 def prepare_store(
@@ -102,8 +103,11 @@ def serve_model(store_url: str, redis_url: str, version: str) -> None:
         engine.dispose()
 
 
-def environment(store_url: str, redis_url: str, feed_dir: Path, home: Path) -> dict[str, str]:
+def environment(
+    store_url: str, redis_url: str, feed_dir: Path, home: Path, clock_file: Path
+) -> dict[str, str]:
     return {
+        "BULLPEN_LIVE_CLOCK_FILE": str(clock_file),
         "BULLPEN_DATABASE_URL": store_url,
         "BULLPEN_REDIS_URL": redis_url,
         "BULLPEN_API_KEY_SECRET": SECRET,
@@ -148,8 +152,10 @@ def deploy(
         engine = make_engine(store_url)
         key, _ = create_key(engine, SECRET, "replay", "read")
         engine.dispose()
-        env = environment(store_url, redis_url, feed_dir, workdir / "dagster_home")
+        clock_file = workdir / "clock"
+        clock_file.write_text(f"{start.isoformat()}T12:00:00+00:00")
+        env = environment(store_url, redis_url, feed_dir, workdir / "dagster_home", clock_file)
         stack.enter_context(daemon(env, workdir / "dagster-daemon.log"))
         urls = [stack.enter_context(uvicorn("online.app:app", env)) for _ in range(apis)]
         yield Deployment(store_url, redis_url, feed_dir, urls, key, workdir / "dagster_home",
-                         version)  # fmt: skip
+                         version, clock_file)  # fmt: skip

@@ -2,36 +2,65 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.scheduler.instigation import TickStatus
 
+IN_PROGRESS = [
+    DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]  # fmt: skip
 
-def dagster_failures(home: Path) -> dict[str, int]:
-    """Failed runs, and sensor ticks by status (a failed tick is a failed live-loop step; a
-    live tick that re-priced dates without launching a run is recorded as skipped)."""
+
+def wait_for_runs(home: Path, expected: int, timeout: float = 120.0) -> None:
+    """Until `expected` runs exist and none is still queued or running (or the timeout):
+    the last evening's scorecard run must finish before the stack goes away."""
+    deadline = time.monotonic() + timeout
+    with _instance(home) as instance:
+        while time.monotonic() < deadline:
+            started = instance.get_runs_count()
+            running = instance.get_runs_count(RunsFilter(statuses=IN_PROGRESS))
+            if started >= expected and running == 0:
+                return
+            time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def _instance(home: Path) -> Iterator[DagsterInstance]:
     previous = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
     try:
         with DagsterInstance.get() as instance:
-            counts = {
-                "runs": instance.get_runs_count(),
-                "failed_runs": instance.get_runs_count(
-                    RunsFilter(statuses=[DagsterRunStatus.FAILURE])
-                ),
-            }
-            for state in instance.all_instigator_state():
-                for status in (TickStatus.SUCCESS, TickStatus.SKIPPED, TickStatus.FAILURE):
-                    ticks = instance.get_ticks(
-                        state.instigator_origin_id, state.selector_id, statuses=[status]
-                    )
-                    key = f"{state.instigator_name}_{status.value.lower()}_ticks"
-                    counts[key] = len(ticks)
-            return counts
+            yield instance
     finally:
         if previous is None:
             os.environ.pop("DAGSTER_HOME", None)
         else:
             os.environ["DAGSTER_HOME"] = previous
+
+
+def dagster_failures(home: Path) -> dict[str, int]:
+    """Runs (all, failed), and sensor ticks by status (a failed tick is a failed live-loop
+    step; a tick that re-priced dates without launching a run is recorded as skipped)."""
+    with _instance(home) as instance:
+        counts = {
+            "runs": instance.get_runs_count(),
+            "succeeded_runs": _runs(instance, DagsterRunStatus.SUCCESS),
+            "failed_runs": _runs(instance, DagsterRunStatus.FAILURE),
+        }
+        for state in instance.all_instigator_state():
+            for status in (TickStatus.SUCCESS, TickStatus.SKIPPED, TickStatus.FAILURE):
+                ticks = instance.get_ticks(
+                    state.instigator_origin_id, state.selector_id, statuses=[status]
+                )
+                counts[f"{state.instigator_name}_{status.value.lower()}_ticks"] = len(ticks)
+        return counts
+
+
+def _runs(instance: DagsterInstance, status: DagsterRunStatus) -> int:
+    return instance.get_runs_count(RunsFilter(statuses=[status]))

@@ -22,6 +22,7 @@ import httpx
 
 from bullpen.domain.features import FEATURE_VERSION
 from bullpen.domain.pitchers import PitcherIndex
+from bullpen.domain.schedule import EASTERN
 from bullpen.store import count_games, make_engine, read_features
 from bullpen.store.live import read_pitchers
 from replay.world import Day, Season, Starter, choose_scratches, first_pitch, starters_csv
@@ -79,15 +80,21 @@ class Bettor:
 
 
 class Clock:
-    """Simulated Eastern time of the day from the wall clock."""
+    """Simulated Eastern time of the day from the wall clock, also written to `file` (UTC,
+    ISO 8601): the live loop's publication times come from there (`bullpen.serving.clock`),
+    so the scorecard compares them with simulated first pitches."""
 
-    def __init__(self, date: dt.date, speed: float) -> None:
-        self.date, self.speed = date, speed
+    def __init__(self, date: dt.date, speed: float, file: Path) -> None:
+        self.date, self.speed, self.file = date, speed, file
         self.started = time.monotonic()
+        self.now()
 
     def now(self) -> dt.time:
         seconds = (time.monotonic() - self.started) * self.speed + _seconds(MORNING)
-        return _time(min(seconds, 86399))
+        local = _time(min(seconds, 86399))
+        moment = dt.datetime.combine(self.date, local, tzinfo=EASTERN).astimezone(dt.UTC)
+        publish(self.file.parent, self.file.name, moment.isoformat())
+        return local
 
     def wait_until(self, at: dt.time, work: Callable[[], None]) -> None:
         while self.now() < at:
@@ -115,7 +122,7 @@ def play_day(
     for scratch in scratches:
         announced[(scratch.wrong.game_id, scratch.wrong.side)] = scratch.wrong
     moved = _moved(index, announced.values(), [s.right for s in scratches])
-    clock = Clock(date, speed)
+    clock = Clock(date, speed, deployment.clock_file)
     folder = deployment.feed_dir
     publish(folder, f"{date:%Y%m%d}-schedule.csv", day.schedule_csv())
     publish(

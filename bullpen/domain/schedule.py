@@ -16,11 +16,13 @@ import datetime as dt
 import enum
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from bullpen.domain.gamelogs import game_id
 
 __all__ = ["GAME_ID", "FeedBatch", "FeedIssue", "FinalScore", "GameStatus", "LifecycleError",
-           "ScheduledGame", "StarterAnnouncement", "game_id", "next_status"]  # fmt: skip
+           "ScheduledGame", "StarterAnnouncement", "default_first_pitch", "game_id",
+           "next_status"]  # fmt: skip
 
 GAME_ID = re.compile(r"[A-Z][A-Z0-9]{2}\d{8}[0-3]")
 
@@ -40,6 +42,18 @@ _MOVES: dict[GameStatus, frozenset[GameStatus]] = {
     GameStatus.SUSPENDED: frozenset({GameStatus.SUSPENDED, GameStatus.FINAL}),
     GameStatus.FINAL: frozenset({GameStatus.FINAL}),
 }
+
+
+DAY_GAME_START = dt.time(13, 5)
+NIGHT_GAME_START = dt.time(19, 5)
+EASTERN = ZoneInfo("America/New_York")
+
+
+def default_first_pitch(date: dt.date, day_night: str | None) -> dt.datetime:
+    """When a game starts if no feed says: 13:05 US Eastern for a day game, 19:05 for a
+    night game or one whose day/night is unknown; in UTC."""
+    local = DAY_GAME_START if (day_night or "").lower() == "d" else NIGHT_GAME_START
+    return dt.datetime.combine(date, local, tzinfo=EASTERN).astimezone(dt.UTC)
 
 
 class LifecycleError(ValueError):

@@ -3,23 +3,31 @@
 The slate's features are computed as of its morning (`bullpen.serving.slate`);
 those of games not played yet are stored (with their starters and inputs hash,
 so a changed starter drops the predictions computed before it), every game is
-scored, and the rows are stored as the model's predictions.
+scored, and the rows are stored as the model's predictions; the prices of games
+not played yet are frozen as publications (`bullpen.serving.scorecard` grades them).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine
 
+from bullpen.cache.contract import ActiveModel
 from bullpen.domain.features import FEATURE_NAMES, FEATURE_VERSION
 from bullpen.domain.inputs import INPUT_COLUMNS
 from bullpen.domain.model import WinModel
+from bullpen.serving import clock
 from bullpen.serving.active import pointer_of
 from bullpen.serving.predictions import Row, score, to_frame
 from bullpen.serving.slate import Slate, features_of
 from bullpen.settings import get_settings
 from bullpen.store import ModelEntry, write_features, write_predictions
+from bullpen.store.live import record_publications
 
 
 class FeatureVersionMismatch(RuntimeError):
@@ -50,4 +58,34 @@ def price_slate(engine: Engine, entry: ModelEntry, of: Slate) -> Priced:
     )
     scored = score(model, features)
     write_predictions(engine, to_frame(scored.rows, active))
+    published = _publications(scored.rows, features, set(of.live), active, clock.now())
+    record_publications(engine, published)
     return Priced(scored.rows, len(live), scored.unscorable)
+
+
+def _publications(
+    rows: list[Row], features: pd.DataFrame, live: set[str], active: ActiveModel,
+    at: dt.datetime,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The prices of games not played yet, frozen as published (what the scorecard grades)."""
+    elo = dict(zip(features["game_id"], features["elo_p_home"], strict=True))
+    return [
+        {
+            "game_id": r["game_id"],
+            "date": r["date"],
+            "model_version": active.model_version,
+            "feature_version": active.feature_version,
+            "inputs_hash": r["inputs_hash"],
+            "p_home": r["p_home"],
+            "elo_p_home": _finite(elo.get(r["game_id"])),
+            "home_sp_id": r["home_sp_id"],
+            "away_sp_id": r["away_sp_id"],
+            "published_at": at,
+        }
+        for r in rows
+        if r["game_id"] in live and r.get("inputs_hash")
+    ]
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if value is not None and math.isfinite(float(value)) else None

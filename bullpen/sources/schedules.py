@@ -38,9 +38,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from bullpen.domain.schedule import FeedBatch, FeedIssue, GameStatus, ScheduledGame, game_id
+from bullpen.domain.schedule import (
+    FeedBatch,
+    FeedIssue,
+    GameStatus,
+    ScheduledGame,
+    default_first_pitch,
+    game_id,
+)
 from bullpen.domain.teams import KNOWN_TEAMS
 from bullpen.sources.errors import SourceError
 
@@ -50,9 +56,6 @@ ENCODING = "latin-1"
 # A season's schedule is ~150 KB: anything this large is not one, and is not read whole.
 MAX_SCHEDULE_BYTES = 16 * 1024 * 1024
 GAME_NUMBERS: dict[str, int] = {"0": 0, "1": 1, "2": 2}
-DAY_GAME_START = dt.time(13, 5)
-NIGHT_GAME_START = dt.time(19, 5)
-_EASTERN = ZoneInfo("America/New_York")
 _DATE = re.compile(r"\d{8}")
 _DATE_IN_NOTE = re.compile(r"(?<!\d)\d{8}(?!\d)")
 _SEASON_IN_NAME = re.compile(r"(?<!\d)(\d{4})schedule", re.IGNORECASE)
@@ -143,8 +146,7 @@ def parse_schedule(lines: Iterable[str], source: str, *, season: int | None = No
 def first_pitch_default(game: ScheduledGame) -> dt.datetime:
     """When `game` starts if no feed says: 13:05 US Eastern for a day game, 19:05 for a
     night game or one whose day/night is unknown; in UTC."""
-    local = DAY_GAME_START if game.day_night == "d" else NIGHT_GAME_START
-    return dt.datetime.combine(game.date, local, tzinfo=_EASTERN).astimezone(dt.UTC)
+    return default_first_pitch(game.date, game.day_night)
 
 
 # --- reading and splitting -------------------------------------------------------

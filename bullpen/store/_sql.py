@@ -34,18 +34,33 @@ def upsert(
     """
     if not rows:
         return
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - guarded so a new backend fails loudly, not silently
-        raise NotImplementedError(f"upsert is not implemented for {dialect!r}")
-    stmt = insert(table)
+    stmt = _dialect_insert(conn)(table)
     updates = {
         name: stmt.excluded[name] for name in rows[0] if name not in keys and name not in keep
     }
     conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+
+
+def insert_new(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+) -> int:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING: rows already there stay as they were.
+    Returns how many were inserted."""
+    if not rows:
+        return 0
+    insert = _dialect_insert(conn)
+    stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return sum(conn.execute(stmt, [row]).rowcount for row in rows)
+
+
+def _dialect_insert(conn: Connection) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - a new backend fails loudly, not silently
+        raise NotImplementedError(f"no upsert for {conn.dialect.name!r}")
+    return insert
 
 
 def as_date(value: dt.date | dt.datetime | pd.Timestamp) -> dt.date:

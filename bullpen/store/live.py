@@ -25,8 +25,8 @@ from bullpen.domain.schedule import (
     StarterAnnouncement,
     next_status,
 )
-from bullpen.store._sql import as_date, as_utc, chunks, typed_frame, upsert
-from bullpen.store.live_schema import feed_issues, schedule, starters
+from bullpen.store._sql import as_date, as_utc, chunks, insert_new, typed_frame, upsert
+from bullpen.store.live_schema import feed_issues, publications, schedule, starters
 from bullpen.store.schema import games, utcnow
 
 CHUNK_SIZE = 500
@@ -314,3 +314,22 @@ def read_pitchers(engine: Engine) -> list[tuple[str, str, str, dt.date]]:
                 if pitcher and (seen is None or as_date(last) > seen[1]):
                     latest[(pitcher, club)] = (name, as_date(last))
     return sorted((p, name, club, last) for (p, club), (name, last) in latest.items())
+
+
+# --- publications ------------------------------------------------------------------------
+
+
+def record_publications(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
+    """Freeze published prices; a (game, model, inputs) already published keeps its first
+    time. Returns how many were new."""
+    with engine.begin() as conn:
+        return insert_new(conn, publications, rows, ["game_id", "model_version", "inputs_hash"])
+
+
+def read_publications(engine: Engine, season: int | None = None) -> pd.DataFrame:
+    stmt = select(publications).order_by(publications.c.published_at, publications.c.id)
+    if season is not None:
+        first, last = dt.date(season, 1, 1), dt.date(season, 12, 31)
+        stmt = stmt.where(publications.c.date >= first, publications.c.date <= last)
+    with engine.connect() as conn:
+        return typed_frame(pd.read_sql(stmt, conn), publications)

@@ -5,15 +5,17 @@ files, the MLB Stats API, the operator's drop folder), with its lifecycle
 status; `games` keeps holding only completed games from the game logs, so
 everything that trains or builds history reads final games alone. `starters`
 is append-only: a new row each time a side's announced starter changes, so who
-was announced, when and by which feed is never overwritten. `feed_issues` keeps
-every record a feed could not use, with its reason and raw text.
+was announced, when and by which feed is never overwritten. `publications` freezes
+every price published for a game not played yet (model version, inputs, time): what
+the scorecard grades. `feed_issues` keeps every record a feed could not use, with
+its reason and raw text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bullpen.store.schema import Base, Timestamp, utcnow
@@ -58,6 +60,30 @@ class StarterRow(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
+class PublicationRow(Base):
+    """A price as published (served) for a game not played yet; never updated or deleted.
+
+    (game_id, model_version, inputs_hash) is unique: re-pricing with the same inputs
+    publishes nothing new, and the first publication time stands.
+    """
+
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("game_id", "model_version", "inputs_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    game_id: Mapped[str] = mapped_column(String(32), index=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    model_version: Mapped[str] = mapped_column(String(64))
+    feature_version: Mapped[str] = mapped_column(String(64))
+    inputs_hash: Mapped[str] = mapped_column(String(16))
+    p_home: Mapped[float] = mapped_column(Float)
+    # The Elo baseline's probability from the same pre-game features.
+    elo_p_home: Mapped[float | None] = mapped_column(Float)
+    home_sp_id: Mapped[str | None] = mapped_column(String(16))
+    away_sp_id: Mapped[str | None] = mapped_column(String(16))
+    published_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
 class FeedIssueRow(Base):
     """A feed record that could not be used. (source, location) is unique so re-reads upsert."""
 
@@ -75,3 +101,4 @@ class FeedIssueRow(Base):
 schedule = ScheduleRow.__table__
 starters = StarterRow.__table__
 feed_issues = FeedIssueRow.__table__
+publications = PublicationRow.__table__

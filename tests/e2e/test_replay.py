@@ -47,5 +47,10 @@ def test_a_short_replay_meets_the_live_targets(gamelogs_dir: Path, tmp_path: Pat
         dagster["feed_folder_sensor_success_ticks"] + dagster["feed_folder_sensor_skipped_ticks"]
         > DAYS
     )
+    # The store graded the same prices: each published before its simulated first pitch.
+    card = report["scorecard"]
+    priced = sum(d["games_predicted_before_first_pitch"] for d in days)
+    assert card["graded_games"] >= priced - 1  # a tie is not graded
+    assert dagster["runs"] == dagster["succeeded_runs"] == DAYS  # a scorecard run per evening
     # 2023-07-01 has SLN's doubleheader: the makeup of the 2023-06-30 rainout.
     assert days[0]["games_scheduled"] == 16

@@ -21,16 +21,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from bullpen.domain.schedule import GameStatus, ScheduledGame, StarterAnnouncement
+from bullpen.serving import clock
+from bullpen.serving.feeds import apply_results
 from bullpen.serving.refresh import refresh
-from bullpen.sources.parsed import ParsedLogs
+from bullpen.sources.parsed import ParsedLogs, read_gamelogs
 from bullpen.store import make_engine
 from bullpen.store.live import read_pitchers, record_schedule, record_starters
 from tests.support.apps import Stack
-from tests.support.data import fill_store
+from tests.support.data import MODEL_VERSION, fill_store
 
 DAY = dt.date(2023, 3, 30)
 GAME = "BOS202303300"
-AT = dt.datetime(2023, 3, 30, 12, tzinfo=dt.UTC)
+AT = dt.datetime(2023, 3, 30, 12, tzinfo=dt.UTC)  # 08:00 Eastern
 DEADLINE_S = 5.0
 
 
@@ -131,3 +133,27 @@ def _until_switched(apis: list[TestClient], paths: list[str], stack: Stack, want
             return time.monotonic()
         time.sleep(0.02)
     raise AssertionError(f"replicas still serve {seen} after {2 * DEADLINE_S} s")
+
+
+def test_the_scorecard_grades_the_price_published_before_first_pitch(
+    live: tuple[Stack, Engine], gamelogs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, engine = live
+    _announce(engine, _starter(engine, "BOS"), AT)
+    monkeypatch.setattr(clock, "now", lambda: AT)  # 08:00 Eastern on opening day
+    refresh(engine, stack.redis, [DAY], ttl=600)
+    played = next(g for g in read_gamelogs(gamelogs_dir, [2023]).games if g.game_id == GAME)
+    apply_results(engine, "gl20230330.txt", [played.source_line], "d" * 64)
+
+    with TestClient(stack.app()) as api:
+        card = api.get("/v1/scorecard?season=2023", headers=stack.headers())
+        bad = api.get("/v1/scorecard?season=1492", headers=stack.headers())
+
+    assert card.status_code == 200, card.text
+    body = card.json()
+    assert (body["graded_games"], body["excluded_after_first_pitch"]) == (1, 0)
+    [(version, scores)] = body["models"].items()
+    assert version == MODEL_VERSION and scores["games"] == 1
+    assert scores["brier"] == scores["elo_brier"]  # the served model is Elo
+    assert body["days"][0]["date"] == DAY.isoformat()
+    assert bad.status_code == 422

@@ -22,9 +22,10 @@ from assets.resources import LiveFeeds, RedisResource, StoreResource
 from bench.loopback import RedisNode
 from bullpen.cache.contract import revision_key
 from bullpen.domain.features import FEATURE_VERSION
-from bullpen.sources.parsed import ParsedLogs
+from bullpen.sources.parsed import ParsedLogs, read_gamelogs
 from bullpen.store import make_engine
 from bullpen.store.live import read_feed_issues, read_pitchers, read_schedule
+from orchestration.definitions import defs
 from orchestration.live import feed_folder_sensor, stats_api_sensor
 from tests.support.data import fill_store, serve
 from tests.support.mlb_stats_server import NYY, SF, game, schedule, serve_stats_api, side
@@ -170,3 +171,29 @@ def test_stats_api_sensor_prices_the_days_it_polls(live: Live, instance: Dagster
     row = read_schedule(engine, on=DAY).set_index("game_id").loc["NYA202303300"]
     engine.dispose()
     assert (row["home_sp_id"], row["external_id"]) == (cole[0], "700001")
+
+
+def test_results_launch_the_scorecard_run(
+    live: Live, instance: DagsterInstance, gamelogs_dir: Path
+) -> None:
+    (live.folder / "2023schedule.csv").write_text(SCHEDULE)
+    _starters_file(live, "starters-1.csv", _pitcher(live, "BOS", 0))
+    first = _tick(feed_folder_sensor, live, instance)
+    played = [g for g in read_gamelogs(gamelogs_dir, [2023]).games if g.date == DAY]
+    lines = [g.source_line for g in played if g.game_id in ("BOS202303300", "NYA202303300")]
+    (live.folder / "gl20230330.txt").write_text("\n".join(lines) + "\n")
+
+    tick = _tick(feed_folder_sensor, live, instance, first.cursor)
+
+    [request] = tick.run_requests
+    assert request.run_config == {"ops": {"live_scorecard": {"config": {"season": 2023}}}}
+    run = defs.resolve_job_def("scorecard_job").execute_in_process(
+        run_config=request.run_config, instance=instance,
+        resources={"store": live.resources["store"]},
+    )  # fmt: skip
+    assert run.success
+    [event] = run.asset_materializations_for_node("live_scorecard")
+    assert event.metadata["season"].value == 2023
+    # Priced by the sensor at wall-clock time, long after 2023's first pitches: excluded.
+    assert event.metadata["excluded_after_first_pitch"].value == 2
+    assert event.metadata["graded_games"].value == 0

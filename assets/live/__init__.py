@@ -1,0 +1,1 @@
+"""The live game days' assets: the scorecard of the published prices."""
