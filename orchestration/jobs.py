@@ -6,7 +6,7 @@ from __future__ import annotations
 from dagster import AssetSelection, PartitionedConfig, define_asset_job, job
 
 from assets.promotion.ops import promote_green, warm_green
-from assets.serving.partitions import daily_partitions
+from assets.serving.partitions import game_dates
 
 BATCH_GROUPS = ("ingestion", "features", "modeling")
 SERVING_GROUP = "serving"
@@ -30,7 +30,7 @@ daily_predictions_job = define_asset_job(
     "daily_predictions_job",
     selection=AssetSelection.groups(SERVING_GROUP),
     config=PartitionedConfig(
-        partitions_def=daily_partitions,
+        partitions_def=game_dates,
         run_config_for_partition_key_fn=lambda _key: {},
         tags_for_partition_key_fn=date_tags,
     ),

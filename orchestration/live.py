@@ -39,6 +39,7 @@ from dagster import (
 
 from assets.metadata import markdown_table
 from assets.resources import LiveFeeds, RedisResource, StoreResource
+from assets.serving.partitions import add_game_dates
 from bullpen.serving import clock
 from bullpen.serving.feeds import Applied, apply_batch, apply_file, file_key, pitcher_index
 from bullpen.serving.refresh import NothingToServe, Refreshed, refresh
@@ -94,6 +95,7 @@ def _apply_and_refresh(
         context.log.warning(f"quarantined {issue.source} {issue.location}: {issue.reason}")
     if not applied.dates:
         return []
+    add_game_dates(context.instance, applied.dates)  # the dates become serving partitions
     try:
         refreshed = refresh(store.engine(), redis.client(), applied.dates, redis.ttl_s)
     except NothingToServe as exc:

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from dagster import DefaultScheduleStatus, build_schedule_from_partitioned_job
+import datetime as dt
 
+from dagster import (
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
+    schedule,
+)
+
+from assets.resources import StoreResource
+from assets.serving.partitions import add_game_dates
+from bullpen.serving.slate import slate
 from bullpen.settings import Settings
 from orchestration.jobs import daily_predictions_job
 
@@ -14,15 +25,29 @@ DEFAULT_STATUS = (
     if Settings().environment == "local"
     else DefaultScheduleStatus.STOPPED
 )
+TIMEZONE = "America/New_York"
 
-# 10:00 in the partitions' timezone (America/New_York): starting pitchers are
-# announced by then for day games. The partitions' end_offset=1 makes the
-# schedule's target today's date rather than yesterday's.
-daily_predictions_schedule = build_schedule_from_partitioned_job(
-    daily_predictions_job,
+
+# 10:00 in New York: starting pitchers are announced by then for day games.
+@schedule(
     name="daily_predictions_schedule",
-    hour_of_day=10,
-    minute_of_hour=0,
+    cron_schedule="0 10 * * *",
+    execution_timezone=TIMEZONE,
+    job=daily_predictions_job,
     default_status=DEFAULT_STATUS,
-    description="Every morning at 10:00 New York time: predict today's games.",
+    description="Every morning at 10:00 New York time: predict today's games (a date with no "
+    "games on its slate is skipped, and never becomes a partition).",
 )
+def daily_predictions_schedule(
+    context: ScheduleEvaluationContext, store: StoreResource
+) -> RunRequest | SkipReason:
+    day: dt.date = context.scheduled_execution_time.date()
+    engine = store.engine()
+    try:
+        today = slate(engine, day)
+    finally:
+        engine.dispose()
+    if today.empty:
+        return SkipReason(f"no games on {day}: nothing to predict")
+    add_game_dates(context.instance, [day])
+    return RunRequest(run_key=f"daily-{day.isoformat()}", partition_key=day.isoformat())

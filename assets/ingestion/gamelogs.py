@@ -1,7 +1,8 @@
 """Game logs → games: scan the source, parse every file, load it into the store.
 
 A bad file (corrupt zip, empty file, failed download) is reported in metadata
-and logs and skipped; the good files still flow. A bad line is quarantined by
+and logs and skipped; the good files still flow. Every date with games becomes a
+partition of the serving assets (`assets.serving.partitions`). A bad line is quarantined by
 the parser and stored with its reason.
 """
 
@@ -11,6 +12,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 
 from assets.metadata import markdown_table
 from assets.resources import GameLogSource, StoreResource
+from assets.serving.partitions import add_game_dates
 from bullpen.domain.gamelogs import QuarantinedLine
 from bullpen.sources.gamelogs import SourceScan
 from bullpen.sources.parsed import parse_scan
@@ -66,7 +68,9 @@ def games(
         loads.append((item.file.season, summary))
     for line in parsed.quarantined[:QUARANTINE_SAMPLE]:
         context.log.warning(f"quarantined {line}")
+    added = add_game_dates(context.instance, {g.date for g in parsed.games})
     metadata = _load_metadata(loads, parsed.quarantined, count_games(engine))
+    metadata["game_dates_added"] = MetadataValue.int(len(added))
     return MaterializeResult(metadata=metadata)
 
 

@@ -8,24 +8,26 @@ the serving model's and a promotion is one pointer flip. The pointer itself is
 the store.
 """
 
+import datetime as dt
+
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from assets.resources import RedisResource, StoreResource
 from assets.retries import cache_retries
-from assets.serving.partitions import daily_partitions
+from assets.serving.partitions import game_dates
 from bullpen.serving import active
 from bullpen.store import get_model, read_predictions
 
 
 @asset(
-    partitions_def=daily_partitions,
+    partitions_def=game_dates,
     deps=["game_predictions"],
     description="The as-of date's predictions and features, warmed into Redis with TTLs.",
 )
 def prediction_cache(
     context: AssetExecutionContext, store: StoreResource, redis: RedisResource
 ) -> MaterializeResult:
-    day = daily_partitions.time_window_for_partition_key(context.partition_key).start.date()
+    day = dt.date.fromisoformat(context.partition_key)
     engine = store.engine()
     predicted = read_predictions(engine, on=day)
     versions = sorted(predicted["model_version"].unique()) if len(predicted) else []

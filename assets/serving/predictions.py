@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataV
 
 from assets.metadata import markdown_table
 from assets.resources import StoreResource
-from assets.serving.partitions import daily_partitions
+from assets.serving.partitions import game_dates
 from bullpen.serving.active import serving_entry
 from bullpen.serving.pricing import FeatureVersionMismatch, price_slate
 from bullpen.serving.slate import Slate, slate
@@ -25,7 +25,7 @@ def _as_of(context: AssetExecutionContext) -> dt.date:
 
 
 @asset(
-    partitions_def=daily_partitions,
+    partitions_def=game_dates,
     description="The as-of date's slate: its games with their starting pitchers, scores blanked.",
 )
 def scheduled_games(context: AssetExecutionContext, store: StoreResource) -> Output[Slate]:
@@ -54,7 +54,7 @@ def scheduled_games(context: AssetExecutionContext, store: StoreResource) -> Out
 
 
 @asset(
-    partitions_def=daily_partitions,
+    partitions_def=game_dates,
     description="P(home win) for the as-of date's games from the served model, in the store.",
 )
 def game_predictions(

@@ -8,6 +8,7 @@ from pathlib import Path
 import redis
 from dagster import ExecuteInProcessResult
 
+from assets.serving.partitions import add_game_dates
 from bullpen.domain.gamelogs import parse_lines
 from bullpen.domain.model import elo_model
 from bullpen.serving.registry import register
@@ -60,7 +61,9 @@ def test_bad_files_are_reported_and_good_games_flow(
 
 
 def test_a_date_without_games_is_empty_not_an_error(sqlite_url, tmp_path, pipeline_for) -> None:
+    """A registered date whose games are gone (all postponed since): a visible empty run."""
     pipeline = pipeline_for(sqlite_url, tmp_path)
+    add_game_dates(pipeline.instance, [dt.date(2022, 1, 15)])
     result = pipeline.daily("2022-01-15")
     assert result.success
     meta = pipeline.metadata(result)
@@ -74,7 +77,9 @@ def _store_with_2022(real_gamelogs: Path, url: str, pipeline_for, engine_for):
     engine = engine_for(url)
     pipeline.resources()["store"].engine()  # migrates the empty store
     lines = (real_gamelogs / "GL2022.TXT").read_text(encoding="latin-1").splitlines()
-    load_parse_result(engine, "GL2022.TXT", parse_lines(lines, "GL2022.TXT"), "sha")
+    parsed = parse_lines(lines, "GL2022.TXT")
+    load_parse_result(engine, "GL2022.TXT", parsed, "sha")
+    add_game_dates(pipeline.instance, {g.date for g in parsed.games})  # as `games` does
     return pipeline, engine
 
 

@@ -22,7 +22,14 @@ from bullpen.domain.backtest import OUTPUT_COLUMNS
 from bullpen.domain.features import FEATURE_NAMES, FEATURE_VERSION
 from bullpen.domain.model import WinModel
 from bullpen.serving.active import read_pointer
-from bullpen.store import count_games, get_model, list_models, read_features, read_predictions
+from bullpen.store import (
+    count_games,
+    get_model,
+    list_models,
+    read_features,
+    read_games,
+    read_predictions,
+)
 
 BATCH_ASSETS = {
     "gamelog_files",
@@ -63,6 +70,9 @@ def test_batch_then_daily_and_again(
     assert again.success
     second = pipeline.metadata(again)
     assert second["games"]["store_total_games"] == GAMES_2019_2022
+    assert second["games"]["game_dates_added"] == 0  # every date already a partition
+    dates = pipeline.instance.get_dynamic_partitions("game_dates")
+    assert len(dates) == first["games"]["game_dates_added"] == len(set(read_games(engine)["date"]))
     assert second["candidate_model"]["version"] == first["candidate_model"]["version"]
     assert {m.version for m in list_models(engine)} == models_before
     assert len(read_features(engine, FEATURE_VERSION)) == GAMES_2019_2022

@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dagster import DagsterInstance, build_schedule_context
+from dagster import DagsterInstance, build_schedule_context, instance_for_test
 
+from assets.resources import StoreResource
+from assets.serving.partitions import GAME_DATES
 from orchestration.definitions import defs
+from tests.support.live import store_with_a_game_on
 
 PROJECT = Path(__file__).resolve().parents[2]
 DAGSTER = Path(sys.executable).parent / "dagster"
@@ -52,17 +55,28 @@ def test_jobs_split_batch_from_daily() -> None:
     }
 
 
-def test_schedule_targets_todays_date_at_ten_in_new_york() -> None:
+def test_schedule_targets_todays_games_at_ten_in_new_york(tmp_path: Path) -> None:
     schedule = defs.resolve_schedule_def("daily_predictions_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == (
         "0 10 * * *",
         "America/New_York",
     )
-    tick = dt.datetime(2024, 4, 2, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-    with DagsterInstance.ephemeral() as instance:
-        context = build_schedule_context(instance=instance, scheduled_execution_time=tick)
-        requests = schedule.evaluate_tick(context).run_requests
-    assert [r.partition_key for r in requests] == ["2024-04-02"]
+    store = StoreResource(database_url=store_with_a_game_on(tmp_path / "s.db", dt.date(2024, 4, 2)))
+    ticks = [dt.datetime(2024, 4, d, 10, 0, tzinfo=ZoneInfo("America/New_York")) for d in (2, 3)]
+    with instance_for_test() as instance:
+        results = []
+        for tick in ticks:
+            with build_schedule_context(
+                instance=instance,
+                scheduled_execution_time=tick,
+                resources={"store": store},
+                repository_def=defs.get_repository_def(),
+            ) as context:
+                results.append(schedule.evaluate_tick(context))
+        partitions = instance.get_dynamic_partitions(GAME_DATES)
+    assert [r.partition_key for r in results[0].run_requests] == ["2024-04-02"]
+    assert not results[1].run_requests and "no games on 2024-04-03" in results[1].skip_message
+    assert partitions == ["2024-04-02"]  # a date joins the partitions only with games
 
 
 def test_every_run_of_a_date_carries_the_date_tag() -> None:

@@ -213,18 +213,27 @@ def test_daemon_schedule_and_sensor_ticks_on_postgres(instance: DagsterInstance,
     assert len({r.tags["dagster/run_key"] for r in sensed}) == len(sensed)
 
 
-def test_project_daily_schedule_evaluates_on_this_instance(instance: DagsterInstance) -> None:
+def test_project_daily_schedule_evaluates_on_this_instance(
+    instance: DagsterInstance, tmp_path: Path
+) -> None:
     from dagster import build_schedule_context
+
+    from assets.resources import StoreResource
 
     # Imported here, not skipped on failure: definitions that do not load are a defect.
     from orchestration.definitions import defs
+    from tests.support.live import store_with_a_game_on
 
     names = {s.name for s in defs.schedules or []}
     assert "daily_predictions_schedule" in names, names
     schedule = defs.get_schedule_def("daily_predictions_schedule")
     when = dt.datetime(2023, 7, 4, 10, 0, tzinfo=ZoneInfo("America/New_York"))
-    context = build_schedule_context(instance=instance, scheduled_execution_time=when)
-    result = schedule.evaluate_tick(context)
+    store = StoreResource(database_url=store_with_a_game_on(tmp_path / "s.db", when.date()))
+    with build_schedule_context(
+        instance=instance, scheduled_execution_time=when, resources={"store": store},
+        repository_def=defs.get_repository_def(),
+    ) as context:  # fmt: skip
+        result = schedule.evaluate_tick(context)
     (request,) = result.run_requests or []
     assert request.partition_key == "2023-07-04"
     job = defs.resolve_job_def(schedule.job_name)

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bullpen.domain.gamelogs import GameRecord, ParseResult
-from bullpen.domain.schedule import GameStatus, ScheduledGame
 from bullpen.serving.feeds import apply_file, apply_postponements, apply_results
 from bullpen.serving.slate import slate
 from bullpen.sources.dropfolder import Postponement
 from bullpen.sources.parsed import ParsedLogs
-from bullpen.store import count_games, load_parse_result, make_engine, upgrade
-from bullpen.store.live import read_schedule, record_schedule
+from bullpen.store import count_games
+from bullpen.store.live import read_schedule
+from tests.support.live import store_before
 
 DAY = dt.date(2022, 4, 20)
 NEXT = DAY + dt.timedelta(days=1)
@@ -28,22 +27,9 @@ AT = dt.datetime(2022, 4, 20, 12, tzinfo=dt.UTC)
 @pytest.fixture
 def store(tmp_path: Path, logs2022: ParsedLogs) -> Iterator[Engine]:
     """Games before DAY loaded; DAY's and the next day's games only scheduled."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    upgrade(str(engine.url))
-    earlier = [g for g in logs2022.games if g.date < DAY]
-    load_parse_result(engine, "GL2022.TXT", ParseResult(earlier, []), "0" * 64)
-    record_schedule(engine, [_scheduled(g) for g in logs2022.games if g.date in (DAY, NEXT)])
+    engine = store_before(tmp_path / "store.db", logs2022, DAY, (DAY, NEXT))
     yield engine
     engine.dispose()
-
-
-def _scheduled(game: GameRecord) -> ScheduledGame:
-    return ScheduledGame(
-        game_id=game.game_id, date=game.date, game_number=game.game_number, season=game.season,
-        home=game.home, away=game.away, home_league=game.home_league,
-        away_league=game.away_league, day_night=game.day_night, status=GameStatus.SCHEDULED,
-        source="test-feed",
-    )  # fmt: skip
 
 
 def _lines(logs: ParsedLogs, day: dt.date) -> list[str]:

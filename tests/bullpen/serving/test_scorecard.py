@@ -10,39 +10,27 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bullpen.domain.gamelogs import GameRecord, ParseResult
-from bullpen.domain.schedule import EASTERN, GameStatus, ScheduledGame, StarterAnnouncement
+from bullpen.domain.gamelogs import GameRecord
+from bullpen.domain.schedule import EASTERN, StarterAnnouncement
 from bullpen.serving import clock
 from bullpen.serving.feeds import apply_results
 from bullpen.serving.pricing import price_slate
 from bullpen.serving.scorecard import scorecard
 from bullpen.serving.slate import slate
 from bullpen.sources.parsed import ParsedLogs
-from bullpen.store import load_parse_result, make_engine, register_model, upgrade
-from bullpen.store.live import read_publications, record_schedule, record_starters
+from bullpen.store import register_model
+from bullpen.store.live import read_publications, record_starters
 from tests.support.data import elo_entry
+from tests.support.live import store_before
 
 DAY = dt.date(2022, 4, 20)
 
 
 @pytest.fixture
 def store(tmp_path: Path, logs2022: ParsedLogs) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    upgrade(str(engine.url))
-    earlier = [g for g in logs2022.games if g.date < DAY]
-    load_parse_result(engine, "GL2022.TXT", ParseResult(earlier, []), "0" * 64)
-    record_schedule(engine, [_scheduled(g) for g in logs2022.games if g.date == DAY])
+    engine = store_before(tmp_path / "store.db", logs2022, DAY, (DAY,))
     yield engine
     engine.dispose()
-
-
-def _scheduled(game: GameRecord) -> ScheduledGame:
-    return ScheduledGame(
-        game_id=game.game_id, date=game.date, game_number=game.game_number, season=game.season,
-        home=game.home, away=game.away, home_league=game.home_league,
-        away_league=game.away_league, day_night=game.day_night.lower(),
-        status=GameStatus.SCHEDULED, source="test-feed",
-    )  # fmt: skip
 
 
 def _at(hour: int) -> dt.datetime:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from bullpen.serving.slate import slate, slate_features
 from bullpen.sources.parsed import ParsedLogs
 from bullpen.store import load_parse_result, make_engine, upgrade
 from bullpen.store.live import record_schedule, record_starters
+from tests.support.live import scheduled, store_before
 
 DAY = dt.date(2022, 4, 20)
 AT = dt.datetime(2022, 4, 20, 14, tzinfo=dt.UTC)
@@ -31,11 +31,7 @@ AT = dt.datetime(2022, 4, 20, 14, tzinfo=dt.UTC)
 @pytest.fixture
 def before_day(tmp_path: Path, logs2022: ParsedLogs) -> Iterator[Engine]:
     """A store holding only the 2022 games played before DAY."""
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    earlier = [g for g in logs2022.games if g.date < DAY]
-    load_parse_result(engine, "GL2022.TXT", ParseResult(earlier, []), "0" * 64)
+    engine = store_before(tmp_path / "store.db", logs2022, DAY)
     yield engine
     engine.dispose()
 
@@ -45,13 +41,7 @@ def _games_of(logs: ParsedLogs, day: dt.date) -> list[GameRecord]:
 
 
 def _scheduled(game: GameRecord, **changes: object) -> ScheduledGame:
-    scheduled = ScheduledGame(
-        game_id=game.game_id, date=game.date, game_number=game.game_number, season=game.season,
-        home=game.home, away=game.away, home_league=game.home_league,
-        away_league=game.away_league, day_night=game.day_night, status=GameStatus.SCHEDULED,
-        source="test-feed",
-    )  # fmt: skip
-    return replace(scheduled, **changes)
+    return scheduled(game, day_night=game.day_night, **changes)
 
 
 def _announce(engine: Engine, game: GameRecord, home: str | None, away: str | None) -> None:
