@@ -17,7 +17,13 @@ import assets.live
 import assets.modeling
 import assets.serving
 from assets.resources import GameLogSource, LiveFeeds, RedisResource, StoreResource
-from orchestration.jobs import batch_job, daily_predictions_job, promotion_job, scorecard_job
+from orchestration.jobs import (
+    batch_job,
+    daily_predictions_job,
+    promotion_job,
+    retrain_job,
+    scorecard_job,
+)
 from orchestration.live import feed_folder_sensor, live_slates, stats_api_sensor
 from orchestration.schedules import daily_predictions_schedule
 from orchestration.sensors import promotion_sensor
@@ -42,7 +48,7 @@ defs = Definitions(
         "feeds": LiveFeeds(),
     },
     # How they run: the whole batch, one as-of date at a time, and a blue → green flip.
-    jobs=[batch_job, daily_predictions_job, promotion_job, scorecard_job],
+    jobs=[batch_job, daily_predictions_job, promotion_job, retrain_job, scorecard_job],
     # When: today's predictions every morning (on by default in a local deployment).
     schedules=[daily_predictions_schedule],
     # And when a candidate's checks all passed: the promotion (rejection when one failed);

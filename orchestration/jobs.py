@@ -38,6 +38,14 @@ daily_predictions_job = define_asset_job(
 )
 
 
+retrain_job = define_asset_job(
+    "retrain_job",
+    selection=AssetSelection.assets("training_set", "candidate_model"),
+    description="Train a candidate on the store as it is (no re-ingestion) and run its blocking "
+    "checks; promotion_sensor takes it from there. The season replay's weekly retrain.",
+)
+
+
 scorecard_job = define_asset_job(
     "scorecard_job",
     selection=AssetSelection.assets("live_scorecard"),

@@ -22,10 +22,10 @@ import typer
 
 from bullpen.serving.scorecard import scorecard
 from bullpen.settings import GameLogSettings
-from bullpen.store import make_engine
-from replay.deploy import deploy
+from bullpen.store import list_models, make_engine
+from replay.deploy import deploy, launch
 from replay.health import dagster_failures, wait_for_runs
-from replay.play import Bettor, DayReport, _mean, _p95, play_day
+from replay.play import Bettor, DayReport, _mean, _p95, play_day, publish_week_ahead
 from replay.world import Season
 
 app = typer.Typer(add_completion=False)
@@ -53,6 +53,12 @@ def replay(
     apis: Annotated[int, typer.Option(min=1, help="API processes (replicas).")] = 2,
     history: Annotated[int, typer.Option(min=1, help="Seasons of history before it.")] = 5,
     seed: Annotated[int, typer.Option(help="Random seed of the scratches.")] = 7,
+    retrain_every: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Days between retrains through the blue-green promotion (0: never)."
+        ),
+    ] = 7,
     workdir: Annotated[Path | None, typer.Option(help="Default: a temporary directory.")] = None,
 ) -> None:
     """Replay DAYS of SEASON from --from through the live loop; print and write the report."""
@@ -68,15 +74,21 @@ def replay(
         with deploy(root, GameLogSettings().gamelogs_dir, seasons, first, apis) as deployment:
             typer.echo(f"stack up in {time.monotonic() - began:.0f} s: {deployment.api_urls}")
             bettor = Bettor(deployment.api_urls, deployment.api_key)
-            reports = []
+            publish_week_ahead(deployment, world, first)
+            reports, retrains = [], []
             for i in range(days):
                 date = first + dt.timedelta(days=i)
                 report = play_day(deployment, world, date, speed, scratch_rate, rng, bettor)
                 reports.append(report)
                 typer.echo(_row(report))
+                if retrain_every and (i + 1) % retrain_every == 0 and i + 1 < days:
+                    launch(deployment, "retrain_job")  # overnight, after the day's results
+                    retrains.append(date.isoformat())
+                    typer.echo(f"retrain launched after {date}")
             bettor.close()
             graded_days = sum(1 for r in reports if r.games_scheduled)
-            wait_for_runs(deployment.dagster_home, expected=graded_days)
+            wait_for_runs(deployment.dagster_home, expected=graded_days + len(retrains))
+            models = _models(deployment.store_url)
             card = _scorecard(deployment.store_url, season)
             failures = dagster_failures(deployment.dagster_home)
     document = {
@@ -84,6 +96,8 @@ def replay(
         "totals": _totals(reports),
         "dagster": failures,
         "scorecard": card,
+        "retrains_after": retrains,
+        "models": models,
         "run": {"season": season, "from": first.isoformat(), "days": days, "speed": speed,
                 "scratch_rate": scratch_rate, "apis": apis, "history_seasons": history,
                 "seed": seed, "wall_seconds": round(time.monotonic() - began, 1)},
@@ -92,6 +106,7 @@ def replay(
     json_out.write_text(json.dumps(document, indent=2))
     typer.echo(_row(document["totals"], total=True))
     typer.echo(f"scorecard: {card}")
+    typer.echo(f"models: {models}")
     typer.echo(f"dagster: {failures}; wrote {json_out}")
 
 
@@ -103,6 +118,15 @@ def _scorecard(store_url: str, season: int) -> dict:
     finally:
         engine.dispose()
     return {k: card[k] for k in ("graded_games", "excluded_after_first_pitch", "models")}
+
+
+def _models(store_url: str) -> list[dict]:
+    """The registry at the end: which models were trained, checked, served, rejected."""
+    engine = make_engine(store_url)
+    try:
+        return [{"version": m.version, "status": m.status} for m in list_models(engine)]
+    finally:
+        engine.dispose()
 
 
 def _public(report: DayReport) -> dict:

@@ -28,8 +28,9 @@ from bullpen.domain.inputs import INPUT_COLUMNS, with_inputs
 from bullpen.domain.model import train_blend
 from bullpen.domain.training import labelled, training_seasons
 from bullpen.serving import active
+from bullpen.serving.gates import holdout_start
 from bullpen.serving.lifecycle import Status, transition
-from bullpen.settings import RedisSettings
+from bullpen.settings import RedisSettings, get_settings
 from bullpen.sources.parsed import read_gamelogs
 from bullpen.store import ModelEntry, load_parse_result, make_engine, register_model, upgrade
 from bullpen.store.apikeys import create_key
@@ -49,6 +50,7 @@ class Deployment:
     dagster_home: Path
     model_version: str
     clock_file: Path
+    env: dict[str, str]
 
 
 def prepare_store(
@@ -76,15 +78,19 @@ def prepare_store(
 
 
 def _register_blend(engine, features, games, start, threads: int) -> str:
+    """The first model, trained as `training_set` trains a candidate: the last weeks held out,
+    so the weekly retrain's checks have a window neither model trained on."""
     seasons = training_seasons(sorted(int(s) for s in games["season"].unique()), 9999)
     train = labelled(features[features["season"].isin(seasons)], games)
+    holdout = holdout_start(train["date"], get_settings().promotion.holdout_days)
+    train = train[train["date"] < str(holdout)].reset_index(drop=True)
     model = train_blend(train, threads=threads)
     version = f"replay-blend-{start:%Y%m%d}"
     register_model(engine, ModelEntry(
         version=version, name="bullpen-win-probability", kind=model.kind,
         train_seasons_from=min(seasons), train_seasons_to=max(seasons),
         feature_version=FEATURE_VERSION, feature_names=list(FEATURE_NAMES),
-        metrics={}, params={"train_until": start.isoformat()}, artifact=model.to_bytes(),
+        metrics={}, params={"train_until": holdout.isoformat()}, artifact=model.to_bytes(),
     ))  # fmt: skip
     return version
 
@@ -114,6 +120,7 @@ def environment(
         "BULLPEN_LIVE_FEED_DIR": str(feed_dir),
         "BULLPEN_LIVE_SENSOR_INTERVAL_S": "1",
         "BULLPEN_MIGRATE_ON_START": "false",
+        "BULLPEN_PROMOTION_SENSOR_INTERVAL_S": "5",
         "DAGSTER_HOME": str(home),
         **NO_RATE_LIMIT,
     }
@@ -137,6 +144,15 @@ def daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
             stop_process(proc, timeout=20)
 
 
+def launch(deployment: Deployment, job: str) -> None:
+    """Submit a run of `job` to the deployment's Dagster instance (its daemon launches it)."""
+    binary = Path(sys.executable).parent / "dagster"
+    subprocess.run(
+        [str(binary), "job", "launch", "-w", "workspace.yaml", "-j", job], cwd=PROJECT_ROOT,
+        env={**os.environ, **deployment.env}, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+
+
 @contextlib.contextmanager
 def deploy(
     workdir: Path, gamelogs_dir: Path, seasons: range, start: object, apis: int = 2
@@ -158,4 +174,4 @@ def deploy(
         stack.enter_context(daemon(env, workdir / "dagster-daemon.log"))
         urls = [stack.enter_context(uvicorn("online.app:app", env)) for _ in range(apis)]
         yield Deployment(store_url, redis_url, feed_dir, urls, key, workdir / "dagster_home",
-                         version, clock_file)  # fmt: skip
+                         version, clock_file, env)  # fmt: skip

@@ -17,15 +17,19 @@ IN_PROGRESS = [
 ]  # fmt: skip
 
 
-def wait_for_runs(home: Path, expected: int, timeout: float = 120.0) -> None:
-    """Until `expected` runs exist and none is still queued or running (or the timeout):
-    the last evening's scorecard run must finish before the stack goes away."""
+def wait_for_runs(home: Path, expected: int, timeout: float = 300.0, quiet_s: float = 12.0) -> None:
+    """Until `expected` runs exist and none has been queued or running for `quiet_s` (a
+    sensor may still request one: the promotion after a retrain's checks), or the timeout:
+    runs must finish before the stack goes away."""
     deadline = time.monotonic() + timeout
+    quiet_since: float | None = None
     with _instance(home) as instance:
         while time.monotonic() < deadline:
             started = instance.get_runs_count()
             running = instance.get_runs_count(RunsFilter(statuses=IN_PROGRESS))
-            if started >= expected and running == 0:
+            idle = started >= expected and running == 0
+            quiet_since = (quiet_since or time.monotonic()) if idle else None
+            if quiet_since is not None and time.monotonic() - quiet_since >= quiet_s:
                 return
             time.sleep(0.5)
 

@@ -1,10 +1,11 @@
 """One replayed day: publish, poll like a bettor, publish results, measure.
 
 Simulated time runs from 08:00 US Eastern, compressed by `speed` (3600: an hour a
-second). The morning's schedule and starters are published at 08:00; each scratch
-is corrected at a random time before 11:00; every game's first pitch is 13:05 or
-19:05; results are published at 23:30. Between events the client polls every game
-and the day's slate on every API replica, as a bettor's client would.
+second). The day's schedule and starters, and the next week's schedule (a schedule is
+known ahead), are published at 08:00; each scratch is corrected at a random time
+before 11:00; every game's first pitch is 13:05 or 19:05; results are published at 23:30.
+Between events the client polls every game and the day's slate on every API replica, as a
+bettor's client would.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bullpen.domain.features import FEATURE_VERSION
 from bullpen.domain.pitchers import PitcherIndex
 from bullpen.domain.schedule import EASTERN
 from bullpen.store import count_games, make_engine, read_features
-from bullpen.store.live import read_pitchers
+from bullpen.store.live import read_pitchers, read_publications
 from replay.world import Day, Season, Starter, choose_scratches, first_pitch, starters_csv
 
 MORNING = dt.time(8, 0)
@@ -34,7 +35,11 @@ MORNING = dt.time(8, 0)
 LAST_CORRECTION = dt.time(11, 0)
 RESULTS = dt.time(23, 30)
 DEADLINE_S = 5.0  # a published starter change must reach every replica within this
+# A schedule is known days ahead (the starters are not): the coming week's games exist
+# before their morning, as a promotion's warming of the coming days expects.
+SCHEDULE_DAYS_AHEAD = 7
 RESULTS_WAIT_S = 60.0
+WARM_SETTLE_S = 2.0  # the last priced date is warmed just after its prices are published
 POLL_PAUSE_S = 0.02
 
 
@@ -124,10 +129,12 @@ def play_day(
     moved = _moved(index, announced.values(), [s.right for s in scratches])
     clock = Clock(date, speed, deployment.clock_file)
     folder = deployment.feed_dir
-    publish(folder, f"{date:%Y%m%d}-schedule.csv", day.schedule_csv())
+    _publish_schedule(folder, day)
     publish(
         folder, f"starters-{date:%Y%m%d}-0800.csv", starters_csv(list(announced.values()), moved)
     )
+    for ahead in range(1, SCHEDULE_DAYS_AHEAD + 1):  # the same file again: not re-applied
+        _publish_schedule(folder, season.day(date + dt.timedelta(days=ahead)))
     poll = Poller(bettor, day, announced)
     corrections = sorted(
         ((_random_time(rng, MORNING, LAST_CORRECTION), s) for s in scratches),
@@ -147,6 +154,30 @@ def play_day(
     report = poll.report(engine)
     engine.dispose()
     return report
+
+
+def publish_week_ahead(deployment: Any, season: Season, first: dt.date) -> None:
+    """Before day one: the first week's schedule, applied and priced (each morning then adds
+    one day), so day one's morning is not queued behind a week of pricing."""
+    days = [season.day(first + dt.timedelta(days=i)) for i in range(SCHEDULE_DAYS_AHEAD + 1)]
+    for day in days:
+        _publish_schedule(deployment.feed_dir, day)
+    wanted = {g.game_id for day in days for g in day.scheduled}  # postponed: never priced
+    engine = make_engine(deployment.store_url)
+    deadline = time.monotonic() + RESULTS_WAIT_S
+    try:
+        while not wanted <= set(read_publications(engine)["game_id"]):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the first week's schedule not priced in {RESULTS_WAIT_S} s")
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    time.sleep(WARM_SETTLE_S)
+
+
+def _publish_schedule(folder: Path, day: Day) -> None:
+    if day.scheduled or day.postponed:
+        publish(folder, f"{day.date:%Y%m%d}-schedule.csv", day.schedule_csv())
 
 
 def _publish_results(deployment: Any, engine: Any, day: Day) -> None:

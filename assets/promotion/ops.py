@@ -18,7 +18,7 @@ from assets.resources import RedisResource, StoreResource
 from assets.retries import cache_retries
 from bullpen.serving import active
 from bullpen.serving.lifecycle import Status
-from bullpen.serving.warming import coming_days
+from bullpen.serving.warming import days_with_games
 from bullpen.store import get_model
 
 MISSING_SAMPLE = 10
@@ -55,7 +55,7 @@ def warm_green(
     if status != Status.WARMING:  # already serving: a re-run after the flip
         context.log.info(f"{entry.version} is {status}: nothing to warm")
         return Output(entry.version, metadata={"status": MetadataValue.text(status)})
-    days = coming_days(_as_of(config), config.days)
+    days = days_with_games(engine, _as_of(config), config.days)
     with cache_retries(context):
         coverage = active.warm(engine, redis.client(), entry, days, redis.ttl_s)
     metadata = {

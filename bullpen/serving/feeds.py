@@ -41,6 +41,7 @@ from bullpen.store.live import (
     read_pitchers,
     read_schedule,
     record_feed_issues,
+    record_finals,
     record_schedule,
     record_starters,
 )
@@ -75,14 +76,16 @@ def pitcher_index(engine: Engine) -> PitcherIndex:
 
 
 def apply_batch(engine: Engine, batch: FeedBatch, source: str) -> Applied:
-    """Schedule changes, then starters (they need their games), then the feed's issues."""
+    """Schedule changes, then starters (they need their games), final scores (graded now,
+    featured when the game log arrives), then the feed's issues."""
     changes = record_schedule(engine, batch.games)
     started, refused = record_starters(engine, batch.starters)
+    finished = record_finals(engine, batch.finals)
     record_feed_issues(engine, batch.issues)
     by_id = {g.game_id: g for g in batch.games}
     dates = {by_id[g].date for g in changes.changed} | {game_date(s.game_id) for s in started}
     issues = [*batch.issues, *changes.issues, *refused]
-    return Applied(source, dates, changes.changed, started, 0, issues)
+    return Applied(source, dates, changes.changed + finished, started, len(finished), issues)
 
 
 def apply_postponements(engine: Engine, postponed: Sequence[Postponement]) -> Applied:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from bullpen.domain.metrics import brier, log_loss
 from bullpen.domain.schedule import default_first_pitch
 from bullpen.store import read_games
-from bullpen.store.live import read_publications, read_schedule
+from bullpen.store.live import read_finals, read_publications, read_schedule
 
 
 def scorecard(engine: Engine, season: int) -> dict[str, Any]:
@@ -57,8 +57,12 @@ def graded_prices(engine: Engine, season: int) -> tuple[pd.DataFrame, int]:
 
 
 def _results(engine: Engine, season: int) -> pd.Series:
-    """game_id → 1.0 home win / 0.0 home loss for the season's decided games."""
-    games = read_games(engine, seasons=[season])
+    """game_id → 1.0 home win / 0.0 home loss for the season's decided games: the game
+    logs', else a schedule feed's final score."""
+    logged = read_games(engine, seasons=[season])[["game_id", "home_score", "away_score"]]
+    reported = read_finals(engine, season)
+    reported = reported[~reported["game_id"].isin(logged["game_id"])]
+    games = pd.concat([logged, reported], ignore_index=True)
     decided = games[games["home_score"] != games["away_score"]]
     y = (decided["home_score"] > decided["away_score"]).astype(float)
     return pd.Series(y.to_numpy(), index=decided["game_id"])

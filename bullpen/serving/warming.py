@@ -25,6 +25,7 @@ from bullpen.cache.contract import ActiveModel
 from bullpen.cache.writer import key_slot, warm, write_entries
 from bullpen.domain.features import FEATURE_NAMES
 from bullpen.domain.model import WinModel
+from bullpen.serving import clock
 from bullpen.serving.predictions import rows_for, to_frame
 from bullpen.serving.revisions import point, revisions
 from bullpen.serving.slate import slate
@@ -63,8 +64,9 @@ class Coverage:
 
 
 def default_as_of() -> dt.date:
-    """BULLPEN_PROMOTION_AS_OF if set (replays of past seasons), else today in New York."""
-    return get_settings().promotion.as_of or dt.datetime.now(MLB_TZ).date()
+    """BULLPEN_PROMOTION_AS_OF if set, else today in New York by the live clock (a season
+    replay's simulated day, or the real one)."""
+    return get_settings().promotion.as_of or clock.now().astimezone(MLB_TZ).date()
 
 
 def coming_days(start: dt.date | None = None, days: int | None = None) -> list[dt.date]:
@@ -72,6 +74,24 @@ def coming_days(start: dt.date | None = None, days: int | None = None) -> list[d
     start = start or default_as_of()
     count = days or get_settings().promotion.warm_days
     return [start + dt.timedelta(days=i) for i in range(count)]
+
+
+# How far past an empty window (an off day, the All-Star break) a promotion looks for games.
+GAME_DAYS_HORIZON = 14
+
+
+def days_with_games(
+    engine: Engine, start: dt.date | None = None, days: int | None = None
+) -> list[dt.date]:
+    """`coming_days(start, days)`; when none of them has games (a break), the next `days`
+    dates that do, at most GAME_DAYS_HORIZON days on. Still empty: nothing to warm (the
+    caller fails visibly, never "covered")."""
+    window = coming_days(start, days)
+    if not schedule(engine, window).empty:
+        return window
+    ahead = coming_days(window[-1] + dt.timedelta(days=1), GAME_DAYS_HORIZON)
+    found = [d for d in ahead if not slate(engine, d).empty][: len(window)]
+    return found or window
 
 
 def schedule(engine: Engine, days: Iterable[dt.date]) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 
 from bullpen.domain.schedule import (
     FeedIssue,
+    FinalScore,
     GameStatus,
     LifecycleError,
     ScheduledGame,
@@ -26,7 +27,7 @@ from bullpen.domain.schedule import (
     next_status,
 )
 from bullpen.store._sql import as_date, as_utc, chunks, insert_new, typed_frame, upsert
-from bullpen.store.live_schema import feed_issues, publications, schedule, starters
+from bullpen.store.live_schema import feed_issues, final_scores, publications, schedule, starters
 from bullpen.store.schema import games, utcnow
 
 CHUNK_SIZE = 500
@@ -333,3 +334,35 @@ def read_publications(engine: Engine, season: int | None = None) -> pd.DataFrame
         stmt = stmt.where(publications.c.date >= first, publications.c.date <= last)
     with engine.connect() as conn:
         return typed_frame(pd.read_sql(stmt, conn), publications)
+
+
+# --- final scores from schedule feeds ----------------------------------------------------
+
+
+def record_finals(engine: Engine, finals: Sequence[FinalScore]) -> list[str]:
+    """Store feed-reported final scores of scheduled games and make those games final;
+    returns the ids that became final now (re-reports change nothing). Games the game logs
+    have are left to them."""
+    if not finals:
+        return []
+    with engine.begin() as conn:
+        known = _current_rows(conn, [f.game_id for f in finals])
+        logged = _final_ids(conn, list(known))
+        rows = [
+            {"game_id": f.game_id, "home_score": f.home_score, "away_score": f.away_score,
+             "source": f.source, "reported_at": utcnow()}
+            for f in finals if f.game_id in known and f.game_id not in logged
+        ]  # fmt: skip
+        for chunk in chunks(rows, CHUNK_SIZE):
+            upsert(conn, final_scores, chunk, ["game_id"], keep=["reported_at"])
+        finalize(conn, [r["game_id"] for r in rows])
+    return [r["game_id"] for r in rows if known[r["game_id"]]["status"] != GameStatus.FINAL.value]
+
+
+def read_finals(engine: Engine, season: int) -> pd.DataFrame:
+    """Feed-reported final scores of a season's games: game_id, home_score, away_score."""
+    prefix_dates = select(schedule.c.game_id).where(schedule.c.season == season)
+    stmt = select(final_scores.c.game_id, final_scores.c.home_score, final_scores.c.away_score)
+    stmt = stmt.where(final_scores.c.game_id.in_(prefix_dates))
+    with engine.connect() as conn:
+        return pd.read_sql(stmt, conn)

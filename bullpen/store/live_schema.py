@@ -84,6 +84,19 @@ class PublicationRow(Base):
     published_at: Mapped[dt.datetime] = mapped_column(Timestamp)
 
 
+class FinalScoreRow(Base):
+    """A final score a schedule feed reported before the game log has the game: enough to
+    grade the published prices; the features wait for the game-log line."""
+
+    __tablename__ = "final_scores"
+
+    game_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    home_score: Mapped[int] = mapped_column(Integer)
+    away_score: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(255))
+    reported_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
 class FeedIssueRow(Base):
     """A feed record that could not be used. (source, location) is unique so re-reads upsert."""
 
@@ -102,3 +115,4 @@ schedule = ScheduleRow.__table__
 starters = StarterRow.__table__
 feed_issues = FeedIssueRow.__table__
 publications = PublicationRow.__table__
+final_scores = FinalScoreRow.__table__

@@ -2,7 +2,8 @@
 
 `bullpen replay` starts its own store, Redis, Dagster daemon (the live sensors) and two API
 processes, publishes each day's schedule, starters (with scratches) and results into the
-feed folder, and polls the replicas as a bettor would. The targets of the issue hold on a
+feed folder, polls the replicas as a bettor would, and retrains after day 2 through the
+blue-green promotion (checks, promotion_sensor, promotion_job). The targets of the issue hold on a
 short window here; the longer documented run is in the README.
 """
 
@@ -26,7 +27,8 @@ def test_a_short_replay_meets_the_live_targets(gamelogs_dir: Path, tmp_path: Pat
     bullpen = str(Path(sys.executable).parent / "bullpen")
     command = [bullpen, "replay", "--season", "2023",
                "--from", "2023-07-01", "--days", str(DAYS), "--speed", "3600",
-               "--scratch-rate", "0.3", "--history", "3", "--json-out", str(out),
+               "--scratch-rate", "0.3", "--history", "3", "--retrain-every", "2",
+               "--json-out", str(out),
                "--workdir", str(tmp_path / "stack")]  # fmt: skip
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -51,6 +53,11 @@ def test_a_short_replay_meets_the_live_targets(gamelogs_dir: Path, tmp_path: Pat
     card = report["scorecard"]
     priced = sum(d["games_predicted_before_first_pitch"] for d in days)
     assert card["graded_games"] >= priced - 1  # a tie is not graded
-    assert dagster["runs"] == dagster["succeeded_runs"] == DAYS  # a scorecard run per evening
+    # A scorecard run per evening, and the retrain after day 2 went through the promotion:
+    # its checks passed, promotion_sensor launched promotion_job, the new model serves.
+    assert dagster["runs"] == dagster["succeeded_runs"] == DAYS + 2
+    statuses = {m["version"]: m["status"] for m in report["models"]}
+    assert statuses.pop("replay-blend-20230701") == "retired"
+    assert list(statuses.values()) == ["active"]
     # 2023-07-01 has SLN's doubleheader: the makeup of the 2023-06-30 rainout.
     assert days[0]["games_scheduled"] == 16

@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import Engine
 
 from bullpen.domain.gamelogs import GameRecord
-from bullpen.domain.schedule import EASTERN, StarterAnnouncement
+from bullpen.domain.schedule import EASTERN, FeedBatch, FinalScore, StarterAnnouncement
 from bullpen.serving import clock
-from bullpen.serving.feeds import apply_results
+from bullpen.serving.feeds import apply_batch, apply_results
 from bullpen.serving.pricing import price_slate
 from bullpen.serving.scorecard import scorecard
 from bullpen.serving.slate import slate
 from bullpen.sources.parsed import ParsedLogs
 from bullpen.store import register_model
-from bullpen.store.live import read_publications, record_starters
+from bullpen.store.live import read_publications, read_schedule, record_starters
 from tests.support.data import elo_entry
 from tests.support.live import store_before
 
@@ -78,3 +78,23 @@ def test_the_last_price_before_first_pitch_is_graded(
 def test_no_publications_no_grades(store: Engine) -> None:
     card = scorecard(store, 2022)
     assert (card["graded_games"], card["models"], card["days"]) == (0, {}, [])
+
+
+def test_a_feeds_final_score_grades_before_the_game_log_arrives(
+    store: Engine, logs2022: ParsedLogs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Stats API's final scores (no box score) settle the prices; features wait."""
+    register_model(store, elo_entry())
+    games = [g for g in logs2022.games if g.date == DAY]
+    _price(store, monkeypatch, 8)
+    finals = tuple(FinalScore(g.game_id, g.home_score, g.away_score, "mlb-stats-api:2022-04-20")
+                   for g in games[:3])  # fmt: skip
+
+    applied = apply_batch(store, FeedBatch(finals=finals), "mlb-stats-api:2022-04-20")
+    again = apply_batch(store, FeedBatch(finals=finals), "mlb-stats-api:2022-04-20")
+
+    assert applied.results == 3 and again.results == 0  # already final: nothing new
+    statuses = read_schedule(store, on=DAY).set_index("game_id")["status"]
+    assert {statuses[g.game_id] for g in games[:3]} == {"final"}
+    card = scorecard(store, 2022)
+    assert card["graded_games"] == sum(g.home_score != g.away_score for g in games[:3])

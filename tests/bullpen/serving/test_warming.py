@@ -19,7 +19,14 @@ from bench.loopback import RedisNode
 from bullpen.cache.contract import ActiveModel, features_key, revision_key
 from bullpen.domain.features import FEATURE_VERSION
 from bullpen.domain.model import WinModel
-from bullpen.serving.warming import coming_days, coverage, keys_for_days, schedule, warm_model
+from bullpen.serving.warming import (
+    coming_days,
+    coverage,
+    days_with_games,
+    keys_for_days,
+    schedule,
+    warm_model,
+)
 from bullpen.sources.parsed import ParsedLogs
 from bullpen.store import make_engine, read_predictions, read_revision
 from tests.support.data import FIRST_DAY, fill_store, served_day_key, served_key
@@ -98,6 +105,20 @@ def test_a_day_without_games_is_empty_not_complete(store: Engine, client: redis.
     assert (covered.expected, covered.present, covered.written) == (0, 0, 0)
     assert covered.empty and not covered.complete and covered.ratio == 0.0
     assert client.dbsize() == 0
+
+
+def test_a_break_looks_ahead_to_the_next_days_with_games(store: Engine) -> None:
+    """The sample's games start on FIRST_DAY: a window before it (a break) moves to the next
+    dates with games; the offseason, with none within the horizon, stays empty."""
+    before = FIRST_DAY - dt.timedelta(days=5)
+
+    moved = days_with_games(store, before, 2)
+    offseason = days_with_games(store, dt.date(2022, 12, 1), 2)
+
+    assert moved == [FIRST_DAY, FIRST_DAY + dt.timedelta(days=1)]
+    assert offseason == [dt.date(2022, 12, 1), dt.date(2022, 12, 2)]
+    assert schedule(store, offseason).empty
+    assert days_with_games(store, FIRST_DAY, 2) == moved  # games already: the calendar days
 
 
 def test_coming_days_start_at_the_as_of_date() -> None:
