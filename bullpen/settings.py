@@ -173,6 +173,21 @@ class LiveSettings(BaseSettings):
         description="A file holding the simulated time (ISO 8601, UTC) for a season replay; "
         "unset: the real clock.",
     )
+    odds_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "odds",
+        description="Odds files dropped here: The Odds API JSON (*.json) or the odds CSV (*.csv).",
+    )
+    odds_price_format: Literal["decimal", "american"] = Field(
+        default="decimal", description="How The Odds API JSON files and polls write prices."
+    )
+    odds_api_url: str | None = Field(
+        default=None,
+        description="The Odds API base URL (e.g. https://api.the-odds-api.com); unset: not polled.",
+    )
+    odds_api_key: SecretStr | None = Field(default=None, description="The Odds API key.")
+    odds_poll_s: int = Field(
+        default=300, ge=30, description="How often The Odds API is polled (each poll costs quota)."
+    )
 
 
 class Settings(BaseSettings):

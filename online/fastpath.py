@@ -1,6 +1,7 @@
-"""A raw ASGI fast path for the two hottest reads, mounted ahead of FastAPI.
+"""A raw ASGI fast path for the hottest reads, mounted ahead of FastAPI.
 
-`GET /v1/games/{game_id}/prediction` and `GET /v1/games?date=YYYY-MM-DD` are answered
+`GET /v1/games/{game_id}/prediction`, `GET /v1/games?date=YYYY-MM-DD` and
+`GET /v1/edges?date=YYYY-MM-DD` (the board with the default stakes) are answered
 here with the near-cache's stored bytes (no routing, no dependency solving, no
 validation objects; no await unless a rate-limit lease is due) when *everything* about the
 request is the plain case:
@@ -46,6 +47,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 GAME_PREFIX, GAME_SUFFIX = "/v1/games/", "/prediction"
 GAME_ROUTE, DAY_ROUTE = "/v1/games/{game_id}/prediction", "/v1/games"
+EDGES_ROUTE = "/v1/edges"
 # Stricter than the routes' pattern (ASCII digits only): whatever matches here
 # matches there, everything else takes the normal path.
 _GAME_ID = re.compile(r"[A-Z]{3}[0-9]{8}[0-3]")
@@ -112,6 +114,12 @@ class FastPath:
                 return None
             body = svc.predictions.peek_day(active, date)
             route = DAY_ROUTE
+        elif path == EDGES_ROUTE:  # the board with the default stakes: `date=` alone
+            date = self._date(scope["query_string"])
+            if date is None:
+                return None
+            body = svc.predictions.peek_board(active, date)
+            route = EDGES_ROUTE
         else:
             return None
         if body is None:

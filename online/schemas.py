@@ -185,6 +185,38 @@ class EdgeOut(BaseModel):
     cached: bool
 
 
+class BoardSideOut(BaseModel):
+    best_decimal: float = Field(description="The highest decimal price across books.")
+    best_book: str = Field(description="The book offering it (The Odds API's key).")
+    consensus_p: float = Field(
+        description="Mean over books of each book's proportionally de-vigged probability."
+    )
+    model_p: float = Field(description="The served model's probability of this side.")
+    edge: float = Field(description="model_p - consensus_p")
+    ev: float = Field(description="Expected profit per unit at the best price: p x d - 1.")
+    kelly: float = Field(
+        description="min(cap, fraction x max(0, (p x d - 1)/(d - 1))): 0 unless EV > 0."
+    )
+
+
+class BoardSidesOut(BaseModel):
+    home: BoardSideOut
+    away: BoardSideOut
+
+
+class BoardGameOut(BaseModel):
+    game_id: str
+    home: str | None
+    away: str | None
+    sides: BoardSidesOut | None = Field(description="null: no book has a line for the game.")
+
+
+class EdgesOut(BaseModel):
+    date: str
+    model_version: str
+    games: list[BoardGameOut] = Field(description="By the better side's EV, highest first.")
+
+
 class ModelOut(BaseModel):
     version: str
     name: str

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,9 +26,12 @@ from sqlalchemy import Engine
 
 from bullpen.cache import contract as cache
 from bullpen.cache.contract import ActiveModel
+from bullpen.domain.board import board_body
 from bullpen.domain.model import WinModel
+from bullpen.serving.board import stored_odds_revision
 from bullpen.serving.predictions import GameNotFound, row_for_game, rows_for
 from bullpen.store import read_revision
+from bullpen.store.odds import latest_odds
 from online.metrics import Metrics
 from online.models import ModelCache
 from online.nearcache import NearCache
@@ -125,22 +129,67 @@ class PredictionService:
         """The revision of `date`'s inputs: near-cache, else Redis, else the store (then
         claimed in Redis unless another server set it first, whose value wins)."""
         key = cache.revision_key(feature_version, date)
+        return await self._pointer(
+            key, functools.partial(read_revision, self.engine, feature_version, date)
+        )
+
+    async def odds_revision(self, date: dt.date) -> str:
+        """The revision of `date`'s lines, the same way (`bullpen.serving.board`)."""
+        key = cache.odds_revision_key(date)
+        return await self._pointer(key, functools.partial(stored_odds_revision, self.engine, date))
+
+    async def _pointer(self, key: str, load: Callable[[], str]) -> str:
         raw = self.near.get(key)
         if raw is None:
-            raw = await self._single_flight(
-                key, lambda: self._read_revision(key, feature_version, date)
-            )
+            raw = await self._single_flight(key, lambda: self._read_pointer(key, load))
         return raw.decode()
 
-    async def _read_revision(self, key: str, feature_version: str, date: dt.date) -> bytes:
+    async def _read_pointer(self, key: str, load: Callable[[], str]) -> bytes:
         raw = await self.redis.get(key)
         if raw is None:
-            computed = await self.store.call(read_revision, self.engine, feature_version, date)
-            raw = computed.encode()
+            raw = (await self.store.call(load)).encode()
             earlier = await self.redis.call("set", key, raw, nx=True, ex=self.ttl, get=True)
             raw = earlier or raw
         self.near.put(key, raw, ttl=self.revision_ttl)
         return raw
+
+    # --- the best-bet board ------------------------------------------------------------
+
+    def peek_board(self, active: ActiveModel, date: dt.date) -> bytes | None:
+        """A date's board from the near-cache alone (both revisions included), or None."""
+        revision = self.near.get(cache.revision_key(active.feature_version, date))
+        odds = self.near.get(cache.odds_revision_key(date))
+        if revision is None or odds is None:
+            return None
+        return self.near.get(self._board_key(active, date, revision.decode(), odds.decode()))
+
+    async def board(self, active: ActiveModel, date: dt.date) -> bytes:
+        """The board with the default Kelly stakes: near-cache, Redis, else built from the
+        day's slate and the store's latest lines (no lock: it is cheap and deterministic)."""
+        revision = await self.revision(active.feature_version, date)
+        key = self._board_key(active, date, revision, await self.odds_revision(date))
+        return self.near_hit(key) or await self._single_flight(
+            key, lambda: self._read_board(key, active, date)
+        )
+
+    async def _read_board(self, key: str, active: ActiveModel, date: dt.date) -> bytes:
+        raw = await self.redis.get(key)
+        if raw is not None:
+            self.metrics.cache.labels("redis", "hit").inc()
+        else:
+            self.metrics.cache.labels("redis", "miss").inc()
+            day = json.loads(await self.day(active, date))
+            books = await self.store.call(latest_odds, self.engine, date)
+            raw = cache.encode(board_body(date, active.model_version, day["games"], books))
+            self.computations += 1
+            self.metrics.computed.inc()
+            await self.redis.set(key, raw, self.ttl)
+        self.near.put(key, raw)
+        return raw
+
+    @staticmethod
+    def _board_key(active: ActiveModel, date: dt.date, revision: str, odds: str) -> str:
+        return cache.board_key(active.model_version, active.feature_version, date, revision, odds)
 
     def inputs_changed(self, feature_version: str, date: dt.date) -> None:
         """`bp:v1:inputs-changed` named this date: forget its revision."""

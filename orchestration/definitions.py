@@ -25,6 +25,7 @@ from orchestration.jobs import (
     scorecard_job,
 )
 from orchestration.live import feed_folder_sensor, live_slates, stats_api_sensor
+from orchestration.odds import odds_api_sensor, odds_boards, odds_folder_sensor
 from orchestration.schedules import daily_predictions_schedule
 from orchestration.sensors import promotion_sensor
 
@@ -37,6 +38,7 @@ defs = Definitions(
         *load_assets_from_package_module(assets.serving, group_name="serving"),
         *load_assets_from_package_module(assets.live, group_name="live"),
         live_slates,  # reported by the live sensors
+        odds_boards,  # reported by the odds sensors
     ],
     # The gate a candidate passes before promotion (blocking: a failure stops the backtest).
     asset_checks=load_asset_checks_from_package_module(assets.modeling),
@@ -52,6 +54,13 @@ defs = Definitions(
     # When: today's predictions every morning (on by default in a local deployment).
     schedules=[daily_predictions_schedule],
     # And when a candidate's checks all passed: the promotion (rejection when one failed);
-    # when game-day news arrives (a schedule, a starter, a result): the dates it changes.
-    sensors=[promotion_sensor, feed_folder_sensor, stats_api_sensor],
+    # when game-day news arrives (a schedule, a starter, a result): the dates it changes;
+    # when new lines arrive: the boards of their dates.
+    sensors=[
+        promotion_sensor,
+        feed_folder_sensor,
+        stats_api_sensor,
+        odds_folder_sensor,
+        odds_api_sensor,
+    ],
 )

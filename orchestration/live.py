@@ -126,7 +126,7 @@ def feed_folder_sensor(
     graded: set[int] = set()  # seasons whose results arrived: their scorecard is re-graded
     until = time.monotonic() + feeds.watch_s
     while True:  # the daemon ticks a sensor every 5 s at most: watch within the tick
-        present, new = _new_files(folder, seen)
+        present, new = new_files(folder, seen)
         seen = {k for k in seen if k.split(":")[0] in present}
         if new:
             applied, reported = _apply_files(context, new, store, redis)
@@ -150,7 +150,9 @@ def _grade(season: int, cursor: str) -> RunRequest:
     return RunRequest(run_key=f"scorecard-{season}-{key}", run_config=config)
 
 
-def _new_files(folder: Path, seen: set[str]) -> tuple[set[str], list[tuple[str, Path]]]:
+def new_files(folder: Path, seen: set[str]) -> tuple[set[str], list[tuple[str, Path]]]:
+    """The names of the folder's files, and (key, path) of those whose key is not in `seen`
+    (name and content hash: a file re-dropped unchanged is not new)."""
     present = {p.name: p for p in sorted(folder.iterdir()) if _is_feed(p)}
     keyed = [(file_key(p), p) for p in present.values()]
     return set(present), [(key, path) for key, path in keyed if key not in seen]

@@ -21,6 +21,15 @@ Keys (UTF-8 strings)
     One date's slate: the exact JSON body of ``GET /v1/games?date=YYYY-MM-DD``
     (see `day_body`), so the list route is one GET of pre-encoded bytes — one
     round trip to one node whatever the topology.
+``bp:v1:rev:odds:{yyyymmdd}``
+    The date's odds revision: a hash of each book's latest line for its games
+    (`bullpen.domain.market.odds_revision`), moved by `bullpen.serving.board` after
+    the boards it names and published on ``bp:v1:inputs-changed`` as
+    ``odds:{yyyymmdd}`` (the same message shape, with ``odds`` for the version).
+``bp:v1:board:{model_version}:{feature_version}:{yyyymmdd}:{revision}:{odds_revision}``
+    One date's best-bet board: the exact JSON body of ``GET /v1/edges?date=`` with the
+    default Kelly fraction and cap (`bullpen.domain.board`). It carries both
+    revisions, so a new line or a re-priced game changes the key.
 ``bp:v1:feat:{feature_version}:{game_id}``
     The pre-game features a game's predictions came from: JSON object of
     feature name → number (null for missing), so a prediction can be audited
@@ -89,6 +98,21 @@ def day_key(model_version: str, feature_version: str, date: dt.date, revision: s
 
 def revision_key(feature_version: str, date: dt.date) -> str:
     return f"{PREFIX}:rev:{feature_version}:{date:%Y%m%d}"
+
+
+ODDS_REVISION = "odds"  # stands for the feature version in the odds revision's key and message
+
+
+def odds_revision_key(date: dt.date) -> str:
+    return revision_key(ODDS_REVISION, date)
+
+
+def board_key(
+    model_version: str, feature_version: str, date: dt.date, revision: str, odds_revision: str
+) -> str:
+    return (
+        f"{PREFIX}:board:{model_version}:{feature_version}:{date:%Y%m%d}:{revision}:{odds_revision}"
+    )
 
 
 def game_revision_key(feature_version: str, game_id: str) -> str:

@@ -134,10 +134,13 @@ def main() -> None:  # pragma: no cover - console entry point
 def _register_subcommands() -> None:
     from bullpen.cli.apikeys import apikey_app
     from bullpen.cli.live import schedule_app
+    from bullpen.cli.odds import edges, odds_app
     from bullpen.cli.rollback import rollback
 
     app.add_typer(apikey_app, name="apikey", help="Create, list and revoke API keys.")
     app.add_typer(schedule_app, name="schedule", help="Import and show the live schedule.")
+    app.add_typer(odds_app, name="odds", help="Import odds: The Odds API JSON or the odds CSV.")
+    app.command(name="edges")(edges)
     app.command(name="rollback")(rollback)
 
 

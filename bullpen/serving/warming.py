@@ -26,6 +26,7 @@ from bullpen.cache.writer import key_slot, warm, write_entries
 from bullpen.domain.features import FEATURE_NAMES
 from bullpen.domain.model import WinModel
 from bullpen.serving import clock
+from bullpen.serving.board import point_odds, prediction_bodies, warm_boards
 from bullpen.serving.predictions import rows_for, to_frame
 from bullpen.serving.revisions import point, revisions
 from bullpen.serving.slate import slate
@@ -168,7 +169,11 @@ def warm_model(
     features = write_entries(
         redis, contract.features_entries(feature_rows, active.feature_version), ttl
     )
+    odds_revs = warm_boards(
+        engine, redis, active, prediction_bodies(found.rows, active, trained_until), revs, ttl
+    )
     point(redis, active.feature_version, revs, ttl)  # after the values it names
+    point_odds(redis, odds_revs, ttl)
     measured = coverage(redis, expected_keys(active, games, revs))
     return replace(
         measured,

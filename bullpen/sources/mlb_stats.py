@@ -20,13 +20,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
-from tenacity import (
-    Retrying,
-    before_sleep_log,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from bullpen.domain.mlb_teams import retro_team
 from bullpen.domain.pitchers import PitcherIndex
@@ -40,6 +33,7 @@ from bullpen.domain.schedule import (
     game_id,
 )
 from bullpen.sources.errors import SourceError
+from bullpen.sources.http_json import JsonHttpClient
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +44,6 @@ SOURCE = "mlb-stats-api"
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 # The text of a whole-payload issue is capped: a wrong endpoint can return megabytes.
 _MAX_ISSUE_TEXT = 100_000
-# Statuses where the same request may well succeed a moment later (with 5xx).
-_TRANSIENT_STATUSES = frozenset({408, 429})
 _DAY_NIGHT = {"day": "d", "night": "n"}
 _SIDES = ("home", "away")
 
@@ -385,19 +377,11 @@ def _issue(
 # --- fetching --------------------------------------------------------------------
 
 
-class _TransientError(Exception):
-    """A failed attempt worth repeating: the next one may well succeed."""
+class StatsApiClient(JsonHttpClient):
+    """Fetches a day's schedule from the Stats API (retries and bounds: `JsonHttpClient`)."""
 
-
-class StatsApiClient:
-    """Fetches a day's schedule from the Stats API.
-
-    `timeout_s` applies to each phase of each attempt (connect, each read), as in
-    httpx. Connection errors, timeouts, 5xx, 408 and 429 are retried `retries`
-    times (so `retries + 1` attempts), waiting `retry_wait_s`, then twice that, up
-    to `max_retry_wait_s`; other 4xx are not. Use as a context manager, or call
-    `close()`, to release the connection pool (a given `http` client is left open).
-    """
+    error = StatsApiError
+    what = "a schedule"
 
     def __init__(
         self,
@@ -410,26 +394,11 @@ class StatsApiClient:
         max_bytes: int = MAX_RESPONSE_BYTES,
         http: httpx.Client | None = None,
     ) -> None:
-        if retries < 0:
-            raise ValueError("retries must be >= 0")
+        super().__init__(
+            timeout_s, retries, retry_wait_s=retry_wait_s, max_retry_wait_s=max_retry_wait_s,
+            max_bytes=max_bytes, http=http,
+        )  # fmt: skip
         self.base_url = base_url
-        self.timeout_s = timeout_s
-        self.retries = retries
-        self.retry_wait_s = retry_wait_s
-        self.max_retry_wait_s = max_retry_wait_s
-        self.max_bytes = max_bytes
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(follow_redirects=True)
-
-    def __enter__(self) -> StatsApiClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
 
     def url(self, day: dt.date) -> str:
         """The schedule URL for `day`, as requested and as named in errors."""
@@ -438,12 +407,7 @@ class StatsApiClient:
 
     def fetch_day(self, day: dt.date) -> Any:
         """The parsed JSON of `day`'s schedule; StatsApiError when it cannot be had."""
-        url = self.url(day)
-        try:
-            body = self._retrying()(self._get, url)
-        except _TransientError as exc:
-            raise StatsApiError(url, f"failed after {self.retries + 1} attempts: {exc}") from exc
-        return _decode(url, body)
+        return self.get_json(self.url(day))
 
     def schedule(
         self,
@@ -456,54 +420,3 @@ class StatsApiClient:
         """Fetch and parse `day`; the source is `mlb-stats-api:<day>`, starters stamped `now`."""
         source = f"{SOURCE}:{day.isoformat()}"
         return parse_schedule_payload(self.fetch_day(day), source, pitchers, now, today=today)
-
-    def _retrying(self) -> Retrying:
-        return Retrying(
-            stop=stop_after_attempt(self.retries + 1),
-            wait=wait_exponential(multiplier=self.retry_wait_s, max=self.max_retry_wait_s),
-            retry=retry_if_exception_type(_TransientError),
-            before_sleep=before_sleep_log(log, logging.WARNING),
-            reraise=True,
-        )
-
-    def _get(self, url: str) -> bytes:
-        """One attempt: the body of a 2xx response."""
-        try:
-            with self._http.stream("GET", url, timeout=self.timeout_s) as response:
-                _check_status(response, url)
-                return _read_body(response, url, self.max_bytes)
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # a bad URL stays bad
-            raise StatsApiError(url, f"cannot fetch: {exc}") from exc
-        except httpx.TransportError as exc:  # refused, reset, timed out, closed mid-body
-            raise _TransientError(f"{type(exc).__name__}: {exc}") from exc
-        except httpx.RequestError as exc:  # too many redirects, undecodable body
-            raise StatsApiError(url, f"cannot fetch: {exc}") from exc
-
-
-def _check_status(response: httpx.Response, url: str) -> None:
-    status = response.status_code
-    if status >= 500 or status in _TRANSIENT_STATUSES:
-        raise _TransientError(f"HTTP {status}")
-    if not response.is_success:
-        raise StatsApiError(url, f"HTTP {status}")
-
-
-def _read_body(response: httpx.Response, url: str, max_bytes: int) -> bytes:
-    # Counted after content decoding, so a small gzip body cannot expand without bound.
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise StatsApiError(url, f"response larger than {max_bytes} bytes: not a schedule")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _decode(url: str, body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
-        raise StatsApiError(url, f"malformed JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise StatsApiError(url, "malformed JSON: nested too deeply") from exc

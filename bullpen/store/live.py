@@ -53,8 +53,8 @@ def record_schedule(engine: Engine, batch: Sequence[ScheduledGame]) -> ScheduleC
     """Upsert `batch` by game id, following the lifecycle; refused moves become issues."""
     changes = ScheduleChanges()
     with engine.begin() as conn:
-        current = _current_rows(conn, [g.game_id for g in batch])
-        final = _final_ids(conn, [g.game_id for g in batch])
+        current = schedule_rows(conn, [g.game_id for g in batch])
+        final = logged_ids(conn, [g.game_id for g in batch])
         rows: dict[str, dict[str, Any]] = {}
         for game in batch:
             if game.game_id in rows:  # PostgreSQL refuses one upsert naming a key twice
@@ -121,7 +121,8 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return None if value is None else as_utc(value)
 
 
-def _current_rows(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def schedule_rows(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The schedule rows of `ids` that exist, by game id."""
     found: dict[str, dict[str, Any]] = {}
     for chunk in chunks(list(dict.fromkeys(ids)), CHUNK_SIZE):
         stmt = select(schedule).where(schedule.c.game_id.in_(chunk))
@@ -129,7 +130,8 @@ def _current_rows(conn: Connection, ids: Sequence[str]) -> dict[str, dict[str, A
     return found
 
 
-def _final_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
+def logged_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
+    """Those of `ids` the game logs have: final, whatever a feed says."""
     final: set[str] = set()
     for chunk in chunks(list(dict.fromkeys(ids)), CHUNK_SIZE):
         final.update(
@@ -171,7 +173,7 @@ def record_starters(
     changed: list[StarterAnnouncement] = []
     issues: list[FeedIssue] = []
     with engine.begin() as conn:
-        games_of = _current_rows(conn, [a.game_id for a in batch])
+        games_of = schedule_rows(conn, [a.game_id for a in batch])
         current = _current_starters(conn, list(games_of))
         for item in sorted(batch, key=lambda a: a.announced_at):
             problem = _starter_problem(item, games_of.get(item.game_id))
@@ -346,8 +348,8 @@ def record_finals(engine: Engine, finals: Sequence[FinalScore]) -> list[str]:
     if not finals:
         return []
     with engine.begin() as conn:
-        known = _current_rows(conn, [f.game_id for f in finals])
-        logged = _final_ids(conn, list(known))
+        known = schedule_rows(conn, [f.game_id for f in finals])
+        logged = logged_ids(conn, list(known))
         rows = [
             {"game_id": f.game_id, "home_score": f.home_score, "away_score": f.away_score,
              "source": f.source, "reported_at": utcnow()}

@@ -116,3 +116,27 @@ starters = StarterRow.__table__
 feed_issues = FeedIssueRow.__table__
 publications = PublicationRow.__table__
 final_scores = FinalScoreRow.__table__
+
+
+class OddsSnapshotRow(Base):
+    """One book's moneyline for one game at one time; never updated or deleted.
+
+    (game_id, book, taken_at) is unique: importing the same snapshot twice stores it
+    once. The game's closing line is each book's last row before first pitch.
+    """
+
+    __tablename__ = "odds_snapshots"
+    __table_args__ = (UniqueConstraint("game_id", "book", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    game_id: Mapped[str] = mapped_column(String(32), index=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)  # the game's, for a date's board
+    book: Mapped[str] = mapped_column(String(64))
+    taken_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    home_decimal: Mapped[float] = mapped_column(Float)
+    away_decimal: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(255))
+    recorded_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+odds_snapshots = OddsSnapshotRow.__table__

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, Response
@@ -14,11 +15,24 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from bullpen.serving.active import ModelNotFound, ModelNotServable
 from bullpen.serving.predictions import GameNotFound, PredictionUnavailable
 
+if TYPE_CHECKING:
+    from online.deps import Services
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 # The store is down or unreachable (connection refused or lost, pool exhausted), as
 # opposed to a query that is wrong: the former is a 503 worth retrying.
 STORE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
+
+
+def check_served_date(svc: Services, date: dt.date) -> None:
+    """404 for a date outside the served range: well formed, but there is no slate for it."""
+    settings = svc.online
+    latest = dt.date.today() + dt.timedelta(days=settings.max_days_ahead)
+    if not settings.min_date <= date <= latest:
+        raise HTTPException(
+            404, f"date {date} out of range: must be between {settings.min_date} and {latest}"
+        )
 
 
 def json_bytes(body: bytes) -> Response:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from online.auth import Caller
 from online.canary import shadow
 from online.deps import ReadCaller, Services, active_model
-from online.routes._common import guarded, json_bytes
+from online.routes._common import check_served_date, guarded, json_bytes
 from online.schemas import EXAMPLE_DATE, DayOut, errors
 
 router = APIRouter(tags=["games"])
@@ -29,13 +29,7 @@ async def games_of_day(
     caller: Caller = ReadCaller,
 ) -> Response:
     svc: Services = request.app.state.services
-    settings = svc.online
-    latest = dt.date.today() + dt.timedelta(days=settings.max_days_ahead)
-    if not settings.min_date <= date <= latest:
-        # 404, not 422: the request is well formed, there is just no slate for that date.
-        raise HTTPException(
-            404, f"date {date} out of range: must be between {settings.min_date} and {latest}"
-        )
+    check_served_date(svc, date)
     active = active_model(svc, caller)
     shadow(svc, active, date=date)
     return json_bytes(await guarded(svc.predictions.day(active, date)))

@@ -4,79 +4,25 @@ what they have seen."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-import pytest
-import redis
-from dagster import DagsterInstance, build_sensor_context, instance_for_test
+from dagster import DagsterInstance
 
-from assets.resources import LiveFeeds, RedisResource, StoreResource
-from bench.loopback import RedisNode
+from assets.resources import LiveFeeds
 from bullpen.cache.contract import revision_key
 from bullpen.domain.features import FEATURE_VERSION
-from bullpen.sources.parsed import ParsedLogs, read_gamelogs
+from bullpen.sources.parsed import read_gamelogs
 from bullpen.store import make_engine
 from bullpen.store.live import read_feed_issues, read_pitchers, read_schedule
 from orchestration.definitions import defs
 from orchestration.live import feed_folder_sensor, stats_api_sensor
-from tests.support.data import fill_store, serve
+from tests.support.live_sensors import DAY, SCHEDULE, Live
+from tests.support.live_sensors import tick as _tick
 from tests.support.mlb_stats_server import NYY, SF, game, schedule, serve_stats_api, side
-
-DAY = dt.date(2023, 3, 30)
-SCHEDULE = (
-    "Date,Num,Day,Visitor,League,Game,Home,League,Game,Day/Night,Postponed,Makeup\r\n"
-    '"20230330","0","Thu","BAL","AL",1,"BOS","AL",1,"d","",""\r\n'
-    '"20230330","0","Thu","SFN","NL",1,"NYA","AL",1,"d","",""\r\n'
-)
-
-
-@dataclass
-class Live:
-    store_url: str
-    redis: redis.Redis
-    folder: Path
-    resources: dict[str, Any]
-
-
-@pytest.fixture
-def live(
-    tmp_path: Path, logs2022: ParsedLogs, features2022: pd.DataFrame, private_redis: RedisNode
-) -> Iterator[Live]:
-    store = fill_store(f"sqlite:///{tmp_path / 'store.db'}", logs2022, features2022)
-    client = redis.Redis.from_url(private_redis.url)
-    client.flushdb()
-    serve(store.url, client)
-    folder = tmp_path / "feeds"
-    folder.mkdir()
-    resources = {
-        "store": StoreResource(database_url=store.url),
-        "redis": RedisResource(redis_url=private_redis.url, cluster=False),
-        "feeds": LiveFeeds(
-            feed_dir=str(folder), stats_api_url=None, today=DAY.isoformat(), watch_s=0
-        ),
-    }
-    yield Live(store.url, client, folder, resources)
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
-def instance() -> Iterator[DagsterInstance]:
-    with instance_for_test() as instance:
-        yield instance
-
-
-def _tick(sensor: Any, live: Live, instance: DagsterInstance, cursor: str | None = None) -> Any:
-    with build_sensor_context(instance, cursor=cursor, resources=live.resources) as context:
-        return sensor.evaluate_tick(context)
 
 
 def _pitcher(live: Live, team: str, rank: int) -> tuple[str, str]:
