@@ -6,7 +6,8 @@ here with the near-cache's stored bytes (no routing, no dependency solving, no
 validation objects; no await unless a rate-limit lease is due) when *everything* about the
 request is the plain case:
 
-* the path is in the canonical form the routes accept (ASCII game id; exactly
+* the path is in the canonical form the routes accept (ASCII game id and no query
+  string, which may ask for another body, e.g. `?explain=true`; exactly
   `date=YYYY-MM-DD`, a real date within the served range), with no root path;
 * the API key was verified by the normal path within the key-cache TTL
   (`KeyVerifier.cached`: raw key → caller, no HMAC) and its scope allows `read`;
@@ -104,7 +105,9 @@ class FastPath:
         path: str = scope["path"]
         if path.startswith(GAME_PREFIX) and path.endswith(GAME_SUFFIX):
             game_id = path[len(GAME_PREFIX) : -len(GAME_SUFFIX)]
-            if _GAME_ID.fullmatch(game_id) is None:
+            # Any query (`explain`, `top`, ...) is the route's to read: the near-cache
+            # holds only the plain body.
+            if scope["query_string"] or _GAME_ID.fullmatch(game_id) is None:
                 return None
             body = svc.predictions.peek_game(active, game_id)
             route = GAME_ROUTE

@@ -62,6 +62,44 @@ class PredictionOut(BaseModel):
     cached: bool
 
 
+class ContributionOut(BaseModel):
+    feature: str = Field(description="The feature's column name (`bullpen.domain.features`).")
+    name: str = Field(description="What the feature measures, in plain words.")
+    value: float | None = Field(
+        description="The game's value of the feature (null: missing, which the trees handle)."
+    )
+    logit: float = Field(description="Its contribution to the log-odds of p_home.")
+    p_without: float = Field(
+        ge=0, le=1, description="p_home with this contribution removed, every other one kept."
+    )
+
+
+class ExplanationOut(BaseModel):
+    """`?explain=true`: why the model gives this p_home (`bullpen.domain.explain`)."""
+
+    game_id: str
+    date: dt.date
+    model_version: str
+    feature_version: str
+    inputs: str | None = Field(description="The inputs hash the features carry.")
+    computed_at: dt.datetime
+    p_home: float = Field(ge=0, le=1, description="The same number as the plain answer's.")
+    base_logit: float = Field(
+        description="Log-odds no feature accounts for: intercepts, the trees' average, "
+        "the calibration's intercept."
+    )
+    method: str = Field(description="The decomposition, in short.")
+    contributions: list[ContributionOut] = Field(
+        description="The largest contributions by |logit|, at most `top`; features that did "
+        "not move this prediction (contribution exactly 0) are never listed."
+    )
+    other_logit: float = Field(
+        description="The sum of the contributions not listed: base_logit + the listed "
+        "logits + other_logit = logit(p_home), up to the 6-place rounding."
+    )
+    cached: bool
+
+
 class DayOut(BaseModel):
     date: dt.date
     model_version: str

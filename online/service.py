@@ -8,7 +8,8 @@ Hits return the stored bytes untouched. A miss takes a short Redis lock
 (SET NX PX) so that across replicas one computes and the others wait for the
 value; within a process, concurrent misses share one future. What a miss
 computes is the core's policy (`bullpen.serving.predictions`), the same rows
-warming writes.
+warming writes. A game's explanation (`bullpen.serving.explanations`) takes the same
+way under a key of its own, computed on demand and never warmed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bullpen.cache.contract import ActiveModel
 from bullpen.domain.board import board_body
 from bullpen.domain.model import WinModel
 from bullpen.serving.board import stored_odds_revision
+from bullpen.serving.explanations import explain_game
 from bullpen.serving.predictions import GameNotFound, row_for_game, rows_for
 from bullpen.store import read_revision
 from bullpen.store.odds import latest_odds
@@ -102,14 +104,22 @@ class PredictionService:
         return value
 
     async def game(self, active: ActiveModel, game_id: str) -> bytes:
-        try:
-            day = cache.game_date(game_id)
-        except ValueError as exc:
-            raise GameNotFound(f"{game_id} has no valid date (yyyymmdd after the team)") from exc
+        day = _game_date(game_id)
         key = self._game_key(active, game_id, await self.revision(active.feature_version, day))
         return self.near_hit(key) or await self._lookup(
             key, lambda: self._computed(active, self._compute_game, active, game_id)
         )
+
+    async def explanation(self, active: ActiveModel, game_id: str, top: int) -> bytes:
+        """A game's explanation with its `top` contributions, under a key of its own
+        (same revision as the game's prediction key) and through the same tiers."""
+        day = _game_date(game_id)
+        revision = await self.revision(active.feature_version, day)
+        key = cache.explanation_key(active.model_version, active.feature_version, game_id, revision)
+        raw = self.near_hit(key) or await self._lookup(
+            key, lambda: self._computed(active, self._compute_explanation, active, game_id)
+        )
+        return cache.top_contributions(raw, top)
 
     async def day(self, active: ActiveModel, date: dt.date) -> bytes:
         key = self._day_key(active, date, await self.revision(active.feature_version, date))
@@ -278,6 +288,9 @@ class PredictionService:
         row = row_for_game(self.engine, model, active, game_id)
         return self._body(active, row)
 
+    def _compute_explanation(self, active: ActiveModel, game_id: str, *, model: WinModel) -> Body:
+        return explain_game(self.engine, model, active, game_id)
+
     def _compute_day(self, active: ActiveModel, date: dt.date, *, model: WinModel) -> Body:
         games = [self._body(active, r) for r in rows_for(self.engine, model, active, on=date).rows]
         return cache.day_body(
@@ -289,6 +302,13 @@ class PredictionService:
             row, active.model_version, active.feature_version, cached=True,
             trained_until=self.models.trained_until(active.model_version),
         )  # fmt: skip
+
+
+def _game_date(game_id: str) -> dt.date:
+    try:
+        return cache.game_date(game_id)
+    except ValueError as exc:
+        raise GameNotFound(f"{game_id} has no valid date (yyyymmdd after the team)") from exc
 
 
 def _uncached(body: dict[str, Any]) -> dict[str, Any]:

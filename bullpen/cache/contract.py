@@ -30,6 +30,11 @@ Keys (UTF-8 strings)
     One date's best-bet board: the exact JSON body of ``GET /v1/edges?date=`` with the
     default Kelly fraction and cap (`bullpen.domain.board`). It carries both
     revisions, so a new line or a re-priced game changes the key.
+``bp:v1:explain:{model_version}:{feature_version}:{game_id}:{revision}``
+    One game's explanation under that model (see `explanation_body`): the revision is
+    the one its prediction key carries, so a scratched starter changes this key too.
+    Filled by the API on demand (``?explain=true``), never warmed: explanations are
+    opt-in and kept apart from the plain bodies, whose bytes they never touch.
 ``bp:v1:feat:{feature_version}:{game_id}``
     The pre-game features a game's predictions came from: JSON object of
     feature name → number (null for missing), so a prediction can be audited
@@ -60,8 +65,15 @@ feature_version, computed_at (ISO 8601 UTC), in_sample (true when the game's dat
 inside the model's training window: its number is not a forecast), cached (always
 true in the cache)``.
 A day value is ``{date, model_version, feature_version, count, games: [game…],
-cached}``. Every value carries when and from what it was computed, and every
-key has a TTL, so nothing stale is indistinguishable from fresh.
+cached}``. An explanation value is ``{game_id, date, model_version, feature_version,
+inputs, computed_at, p_home (the same number as the game value), base_logit, method (the
+decomposition, `bullpen.domain.explain`), contributions: [{feature, name (plain words),
+value (null: missing), logit, p_without}…], other_logit, cached}`` with every non-zero
+contribution, largest |logit| first, and ``other_logit`` 0; the API answers its first
+``top`` and folds the rest into ``other_logit`` (`top_contributions`), so
+``base_logit + sum(logit) + other_logit`` is logit(p_home) to the 6-place rounding.
+Every value carries when and from what it was computed, and every key has a TTL, so
+nothing stale is indistinguishable from fresh.
 """
 
 from __future__ import annotations
@@ -86,6 +98,10 @@ INPUTS_CHANGED_CHANNEL = f"{PREFIX}:inputs-changed"
 
 def prediction_key(model_version: str, feature_version: str, game_id: str, revision: str) -> str:
     return f"{PREFIX}:pred:{model_version}:{feature_version}:{game_id}:{revision}"
+
+
+def explanation_key(model_version: str, feature_version: str, game_id: str, revision: str) -> str:
+    return f"{PREFIX}:explain:{model_version}:{feature_version}:{game_id}:{revision}"
 
 
 def features_key(feature_version: str, game_id: str) -> str:
@@ -269,6 +285,50 @@ def day_body(
         "games": [{**game, "cached": cached} for game in games],
         "cached": cached,
     }
+
+
+def explanation_body(
+    game: Mapping[str, Any], p_home: float, base_logit: float, method: str,
+    contributions: Iterable[Mapping[str, Any]], model_version: str, feature_version: str,
+    *, cached: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """A game's explanation from its features' row (game_id, date, inputs_hash,
+    computed_at) and its ranked contributions ({feature, name, value, logit, p_without})."""
+    return {
+        "game_id": str(game["game_id"]),
+        "date": _iso_date(game["date"]),
+        "model_version": model_version,
+        "feature_version": feature_version,
+        "inputs": _text(game.get("inputs_hash")),
+        "computed_at": _iso_time(game["computed_at"]),
+        "p_home": _round(p_home),
+        "base_logit": _round(base_logit),
+        "method": method,
+        "contributions": [_contribution(c) for c in contributions],
+        "other_logit": 0.0,
+        "cached": cached,
+    }
+
+
+def _contribution(c: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "feature": str(c["feature"]),
+        "name": str(c["name"]),
+        "value": _finite(c["value"]),
+        "logit": _round(c["logit"]),
+        "p_without": _round(c["p_without"]),
+    }
+
+
+def top_contributions(raw: bytes, top: int) -> bytes:
+    """An explanation value with its first `top` contributions, the rest summed into
+    ``other_logit``: one cached value answers every `top`."""
+    body = json.loads(raw)
+    ranked = body["contributions"]
+    rest = sum(c["logit"] for c in ranked[top:])
+    return _dumps(
+        {**body, "contributions": ranked[:top], "other_logit": _round(body["other_logit"] + rest)}
+    )
 
 
 def encode(body: Mapping[str, Any]) -> bytes:

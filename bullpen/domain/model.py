@@ -76,14 +76,15 @@ class WinModel:
         return sigmoid(a * self.raw_score(features) + b)
 
     def raw_score(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Uncalibrated log-odds of a home win."""
-        x = self._matrix(features)
+        """Uncalibrated log-odds of a home win (`bullpen.domain.explain` splits it by feature)."""
+        x = self.matrix(features)
         elo_logit = logit(x[:, self.feature_names.index("elo_p_home")])
         if self.kind == "elo":
             return elo_logit
         return 0.5 * (self._booster_raw(x) + elo_logit) + 0.5 * self._linear_raw(x)
 
-    def _matrix(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:
+    def matrix(self, features: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """`features` as the float matrix this model scores (columns in `feature_names` order)."""
         if isinstance(features, pd.DataFrame):
             missing = [c for c in self.feature_names if c not in features.columns]
             if missing:
@@ -91,17 +92,26 @@ class WinModel:
             return features[list(self.feature_names)].to_numpy(dtype=float)
         return np.asarray(features, dtype=float)
 
-    def _booster_raw(self, x: np.ndarray) -> np.ndarray:
+    @property
+    def booster(self) -> lgb.Booster:
+        """The LightGBM component (blend only), parsed from its text on first use."""
         if self._booster is None:
             self._booster = lgb.Booster(model_str=self.booster_text)
-        return self._booster.predict(x, raw_score=True, num_threads=self.threads)
+        return self._booster
+
+    def _booster_raw(self, x: np.ndarray) -> np.ndarray:
+        return self.booster.predict(x, raw_score=True, num_threads=self.threads)
 
     def _linear_raw(self, x: np.ndarray) -> np.ndarray:
+        return self.linear_z(x) @ np.array(self.linear["coef"]) + self.linear["intercept"][0]
+
+    def linear_z(self, x: np.ndarray) -> np.ndarray:
+        """The logistic part's standardized inputs, one column per `LINEAR_FEATURES` name
+        (Elo's probability enters as its log-odds)."""
         cols = [self.feature_names.index(c) for c in LINEAR_FEATURES]
         z = x[:, cols].copy()
         z[:, 0] = logit(z[:, 0])
-        z = (z - np.array(self.linear["mean"])) / np.array(self.linear["scale"])
-        return z @ np.array(self.linear["coef"]) + self.linear["intercept"][0]
+        return (z - np.array(self.linear["mean"])) / np.array(self.linear["scale"])
 
     def to_bytes(self) -> bytes:
         return json.dumps(
@@ -132,8 +142,7 @@ class WinModel:
         """Total gain per feature of the LightGBM component (empty for Elo)."""
         if self.kind != "blend":
             return {}
-        booster = self._booster or lgb.Booster(model_str=self.booster_text)
-        gains = booster.feature_importance(importance_type="gain")
+        gains = self.booster.feature_importance(importance_type="gain")
         return dict(zip(self.feature_names, (float(g) for g in gains), strict=True))
 
 

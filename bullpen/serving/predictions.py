@@ -85,8 +85,35 @@ def row_for_game(engine: Engine, model: WinModel, active: ActiveModel, game_id: 
     if found.rows:
         return found.rows[0]
     if found.unscorable:
-        raise PredictionUnavailable(f"features of {game_id} cannot be scored")
-    raise GameNotFound(f"no game {game_id} with features {active.feature_version}")
+        raise unscorable(game_id)
+    raise _not_found(game_id, active)
+
+
+@dataclass(frozen=True, slots=True)
+class GameFeatures:
+    game_id: str
+    date: dt.date
+    x: np.ndarray  # 1 x the model's features, as `rows_for` scores them
+    inputs: dict[str, Any]  # the game's `INPUT_COLUMNS`
+
+
+def game_features(
+    engine: Engine, model: WinModel, active: ActiveModel, game_id: str
+) -> GameFeatures:
+    """One game's stored pre-game features, read as the miss path reads them to score it;
+    GameNotFound (as `row_for_game`) when the store has none."""
+    ids, dates, x, inputs = _stored_features(engine, model, active.feature_version, [game_id])
+    if not ids:
+        raise _not_found(game_id, active)
+    return GameFeatures(game_id, dates[0], x, inputs[game_id])
+
+
+def unscorable(game_id: str) -> PredictionUnavailable:
+    return PredictionUnavailable(f"features of {game_id} cannot be scored")
+
+
+def _not_found(game_id: str, active: ActiveModel) -> GameNotFound:
+    return GameNotFound(f"no game {game_id} with features {active.feature_version}")
 
 
 def score(model: WinModel, features: pd.DataFrame) -> Rows:

@@ -111,8 +111,10 @@ def _line(
              if isinstance(o, dict)}  # fmt: skip
     date, home, away, starts, _ = head
     if home not in names or away not in names or len(market["outcomes"]) != 2:
-        raise Unusable(f"{key}: h2h needs exactly the outcomes of both teams, got "
-                        f"{[o.get('name') for o in market['outcomes'] if isinstance(o, dict)]}")
+        raise Unusable(
+            f"{key}: h2h needs exactly the outcomes of both teams, got "
+            f"{[o.get('name') for o in market['outcomes'] if isinstance(o, dict)]}"
+        )
     home_decimal = to_decimal(names[home], price_format)
     away_decimal = to_decimal(names[away], price_format)
     check_margin(home_decimal, away_decimal)

@@ -21,7 +21,8 @@ from bullpen.cache import writer
 from bullpen.cache.contract import warm_entries
 from bullpen.domain.features import FEATURE_NAMES, FEATURE_VERSION, build_features
 from bullpen.domain.inputs import INPUT_COLUMNS, with_inputs
-from bullpen.domain.model import WinModel
+from bullpen.domain.model import WinModel, train_blend
+from bullpen.domain.training import labelled
 from bullpen.serving import active
 from bullpen.serving.lifecycle import Status, transition
 from bullpen.serving.predictions import score
@@ -38,6 +39,10 @@ from bullpen.store import (
 )
 
 MODEL_VERSION = "elo-2022-test"
+BLEND_VERSION = "blend-2022-test"
+# One season cannot be calibrated out of fold: the test blend gets a slope and intercept
+# away from the identity instead, so whatever maps through the calibration is exercised.
+TEST_CALIBRATION = (0.9, 0.05)
 FIRST_DAY = dt.date(2022, 4, 7)
 SAMPLE_DAYS = 10
 SECRET = "test-secret"
@@ -64,6 +69,14 @@ def sample_features(logs: ParsedLogs) -> pd.DataFrame:
     frame = with_inputs(build_features(games), games, FEATURE_NAMES)
     frame = frame[frame["date"] < pd.Timestamp(FIRST_DAY + dt.timedelta(days=SAMPLE_DAYS))]
     return frame[["game_id", "date", *FEATURE_NAMES, *INPUT_COLUMNS]].reset_index(drop=True)
+
+
+def blend_2022(logs: ParsedLogs) -> WinModel:
+    """A blend trained on the whole 2022 season (so the sample's games are in-sample)."""
+    games = logs.frame()
+    model = train_blend(labelled(build_features(games), games), threads=1, calibrate=False)
+    model.calibration = TEST_CALIBRATION
+    return model
 
 
 def elo_entry(version: str = MODEL_VERSION) -> ModelEntry:

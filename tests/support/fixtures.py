@@ -15,9 +15,10 @@ import pytest
 import redis
 
 from bench.loopback import RedisClusterProcs, RedisNode
+from bullpen.domain.model import WinModel
 from bullpen.settings import GameLogSettings, get_settings
 from bullpen.sources.parsed import ParsedLogs
-from tests.support.data import StoreData, fill_store, read_2022, sample_features
+from tests.support.data import StoreData, blend_2022, fill_store, read_2022, sample_features
 from tests.support.postgres import fresh_database
 from tests.support.promotion import PROMOTION_URL, SEASONS, build_base_store, copy_store
 from tests.support.redis_db import ONLINE_URL, clean
@@ -40,6 +41,12 @@ def logs2022(gamelogs_dir: Path) -> ParsedLogs:
 @pytest.fixture(scope="session")
 def features2022(logs2022: ParsedLogs) -> pd.DataFrame:
     return sample_features(logs2022)
+
+
+@pytest.fixture(scope="session")
+def blend2022(logs2022: ParsedLogs) -> WinModel:
+    """A LightGBM + logistic blend fitted on 2022, with a non-identity calibration."""
+    return blend_2022(logs2022)
 
 
 @pytest.fixture(scope="session")

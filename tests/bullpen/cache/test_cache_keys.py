@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 import pytest
 import redis
@@ -31,6 +32,29 @@ def test_key_formats_are_the_documented_contract() -> None:
     assert contract.ACTIVE_KEY == "bp:v1:active"
     assert contract.MODEL_CHANGED_CHANNEL == "bp:v1:model-changed"
     assert contract.rate_limit_key(7) == "bp:v1:rl:7"
+    assert contract.explanation_key("m1", "f1", "NYA202204070", "r1") == (
+        "bp:v1:explain:m1:f1:NYA202204070:r1"
+    )
+
+
+def test_an_explanation_value_answers_every_top() -> None:
+    ranked = [
+        {"feature": f"f{i}", "name": f"feature {i}", "value": math.nan if i == 1 else i,
+         "logit": (-1) ** i / (i + 1), "p_without": 0.5}
+        for i in range(4)
+    ]  # fmt: skip
+    game = {"game_id": "NYA202204070", "date": dt.date(2022, 4, 7), "inputs_hash": "h1",
+            "computed_at": dt.datetime(2022, 4, 6, 12, tzinfo=dt.UTC)}  # fmt: skip
+    body = contract.explanation_body(game, 0.6, 0.1, "m", ranked, "m1", "f1", cached=True)
+    raw = contract.encode(body)
+    assert [c["value"] for c in json.loads(raw)["contributions"]] == [0, None, 2, 3]
+    two = json.loads(contract.top_contributions(raw, 2))
+    assert [c["feature"] for c in two["contributions"]] == ["f0", "f1"]
+    assert two["other_logit"] == round(1 / 3 - 1 / 4, 6)
+    assert {k: v for k, v in two.items() if k not in ("contributions", "other_logit")} == {
+        k: v for k, v in body.items() if k not in ("contributions", "other_logit")
+    }
+    assert json.loads(contract.top_contributions(raw, 10)) == json.loads(raw)
 
 
 def test_value_bytes() -> None:
