@@ -85,3 +85,20 @@ def scorecard_chart(days: Sequence[Mapping[str, Any]]) -> Figure:
     axes.tick_params(axis="x", labelrotation=60, labelsize=7)
     axes.legend(fontsize=8)
     return figure
+
+
+def clv_chart(days: Sequence[Mapping[str, Any]]) -> Figure:
+    """Season-to-date mean CLV of the model's recommendations by date, per model version."""
+    figure = Figure(figsize=(7, 4))
+    axes = figure.add_subplot()
+    for version in sorted({str(day["model_version"]) for day in days}):
+        mine = [day for day in days if day["model_version"] == version]
+        axes.plot([str(day["date"]) for day in mine],
+                  [day["season_to_date"]["mean_clv"] for day in mine], marker="o",
+                  label=version)  # fmt: skip
+    axes.axhline(0.0, color="grey", linewidth=0.8)
+    axes.set_ylabel("mean CLV, season to date (above 0 beats the close)")
+    axes.set_title("The model's recommendations against the closing line")
+    axes.tick_params(axis="x", labelrotation=60, labelsize=7)
+    axes.legend(fontsize=8)
+    return figure

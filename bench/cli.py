@@ -23,6 +23,17 @@ Json = Annotated[Path | None, typer.Option(help="Merge the results into this JSO
 
 
 @app.command()
+def odds(
+    repeat: Annotated[int, typer.Option(help="Fresh stores imported (median).")] = 5,
+    json: Json = RESULTS,
+) -> None:
+    """A full day of The Odds API (15 games x 10 books) imported, vs decoding its JSON."""
+    from bench.odds import main
+
+    main([f"--repeat={repeat}", *_json(json)])
+
+
+@app.command()
 def online(
     seconds: Annotated[int, typer.Option(help="Seconds per wrk run.")] = 5,
     connections: int = 64,

@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
             title = f"cache-hit day slate ({len(data.games[day])} games), {args.connections} conns"
             _print(title, results, results["bare"])
             record[title] = {k: asdict(v) for k, v in results.items()}
+            record.update(_boards(data, urls, slate_days, args))
             misses = [f"/v1/games/{g}/prediction" for g in data.all_game_ids()]
             for connections in MISS_CONNECTIONS:
                 miss, share = measure_miss(
@@ -166,6 +167,34 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     save(args.json, "online", record)
+
+
+def _boards(
+    data: stack.BenchData, urls: dict[str, str], days: list, args: argparse.Namespace
+) -> dict[str, dict]:
+    """The board beside the slate of the same dates on the same server, runs interleaved
+    (target, issue 14: board req/s >= 0.8x the slate's). FIXTURE lines: not market data."""
+    priced = stack.warm_fixture_boards(urls["_redis"], data, days)
+    paths = {"day slate": [f"/v1/games?date={d}" for d in days],
+             "board": [f"/v1/edges?date={d}" for d in days]}  # fmt: skip
+    for route in paths.values():  # warm-up: the near-cache, the fast path
+        wrk.run(urls["bullpen"], route, data.key, WARMUP_S, args.connections)
+    runs: dict[str, list[wrk.WrkResult]] = {name: [] for name in paths}
+    for _ in range(args.repeat):
+        for name, route in paths.items():
+            runs[name].append(wrk.run(urls["bullpen"], route, data.key, args.seconds,
+                                      args.connections))  # fmt: skip
+    results = {name: wrk.WrkResult.median(r) for name, r in runs.items()}
+    title = (
+        f"cache-hit board vs day slate, {len(days)} dates, {priced} games x "
+        f"{stack.BENCH_BOOKS} books, {args.connections} conns (ratios: ÷ slate)"
+    )
+    _print(title, results, results["day slate"])
+    print(
+        f"board req/s ÷ slate req/s: {results['board'].rps / results['day slate'].rps:.2f} "
+        "(target >= 0.8)"
+    )
+    return {title: {k: asdict(v) for k, v in results.items()}}
 
 
 def _ref(record: dict[str, dict], connections: int) -> wrk.WrkResult:

@@ -138,3 +138,46 @@ def app_env(data: BenchData, redis_url: str, **extra: str) -> dict[str, str]:
         **UNLIMITED,
         **extra,
     }
+
+
+BENCH_BOOKS = 10
+
+
+def warm_fixture_boards(redis_url: str, data: BenchData, days: list[dt.date]) -> int:
+    """Boards for `days` from FIXTURE lines (10 books per game, invented prices: not market
+    data) under the store's revisions, and their odds pointers: the board route's read
+    path to measure, like the slate's. Returns how many games have lines."""
+    from bullpen.cache.contract import ActiveModel, board_key, encode
+    from bullpen.domain.board import board_body
+    from bullpen.domain.features import FEATURE_VERSION
+    from bullpen.domain.market import odds_revision
+    from bullpen.serving.board import point_odds, prediction_bodies
+
+    active = ActiveModel(MODEL_VERSION, FEATURE_VERSION)
+    wanted = {d.isoformat() for d in days}
+    rows = [r for r in data.rows if str(r["date"])[:10] in wanted]
+    bodies = prediction_bodies(rows, active, None)
+    client = redis.Redis.from_url(redis_url)
+    odds_revs, priced = {}, 0
+    try:
+        for day, games in bodies.items():
+            at = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+            snaps = [_fixture_line(g["game_id"], i, b, at) for i, g in enumerate(games)
+                     for b in range(BENCH_BOOKS)]  # fmt: skip
+            odds_revs[day] = odds_revision(snaps)
+            key = board_key(MODEL_VERSION, FEATURE_VERSION, day, data.revisions[day],
+                            odds_revs[day])  # fmt: skip
+            client.set(key, encode(board_body(day, MODEL_VERSION, games, snaps)), ex=3600)
+            priced += len(games)
+        point_odds(client, odds_revs, 3600)
+    finally:
+        client.close()
+    return priced
+
+
+def _fixture_line(game_id: str, game: int, book: int, at: dt.datetime) -> Any:
+    from bullpen.domain.market import OddsSnapshot
+
+    p_home = 0.40 + 0.02 * (game % 10) + 0.004 * (book % 5)  # FIXTURE, ~4.5 % margin
+    return OddsSnapshot(game_id, f"book{book}", at, round(1 / (p_home * 1.045), 3),
+                        round(1 / ((1 - p_home) * 1.045), 3), "bench-fixture")  # fmt: skip

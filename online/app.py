@@ -43,6 +43,7 @@ from online.ratelimit import RateLimiter
 from online.redis_client import FAILURES, SafeRedis
 from online.routes import (
     admin,
+    bets,
     edge,
     edges,
     games,
@@ -193,7 +194,7 @@ def create_app(settings: Settings | None = None, online: OnlineSettings | None =
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SQLAlchemyError, store_error)  # store down: 503, not 500
     app.add_exception_handler(StoreTimeout, store_timeout)  # store frozen: 503 at the deadline
-    for module in (predictions, games, edge, edges, models, scorecard, admin, health):
+    for module in (predictions, games, edge, edges, bets, models, scorecard, admin, health):
         app.include_router(module.router)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     # Plain near-cache hits never reach FastAPI. Canary and shadow decide per request,

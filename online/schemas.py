@@ -7,6 +7,7 @@ shape, see `bullpen.cache.contract`); the models still describe them for clients
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -187,19 +188,23 @@ class DecimalEdgeIn(_EdgeBase):
     away_odds: DecimalOdds
 
 
-def _odds_format(value: Any) -> str:
-    """The body's format; absent means American, anything else fails naming both formats."""
-    if isinstance(value, dict):
-        given = value.get("odds_format", "american")
-        return given if isinstance(given, str) else repr(given)
-    return getattr(value, "odds_format", "american")
+def _odds_format(default: str) -> Callable[[Any], str]:
+    """The body's `odds_format`, `default` when absent; anything else fails naming both."""
+
+    def of(value: Any) -> str:
+        if isinstance(value, dict):
+            given = value.get("odds_format", default)
+            return given if isinstance(given, str) else repr(given)
+        return getattr(value, "odds_format", default)
+
+    return of
 
 
 # Discriminated on `odds_format` (absent means American), so a bad request gets
 # the errors of the format it meant, not of both formats.
 EdgeIn = Annotated[
     Annotated[AmericanEdgeIn, Tag("american")] | Annotated[DecimalEdgeIn, Tag("decimal")],
-    Discriminator(_odds_format),
+    Discriminator(_odds_format("american")),
 ]
 
 
@@ -253,6 +258,73 @@ class EdgesOut(BaseModel):
     date: str
     model_version: str
     games: list[BoardGameOut] = Field(description="By the better side's EV, highest first.")
+
+
+class _BetBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    game_id: GameIdField
+    side: Literal["home", "away"]
+    book: str = Field(min_length=1, max_length=64, examples=["draftkings"])
+    stake: float = Field(gt=0, le=1_000_000, description="Units staked.", examples=[1.0])
+    placed_at: dt.datetime | None = Field(
+        default=None, description="When it was placed (ISO 8601 with offset); default: now."
+    )
+
+
+class DecimalBetIn(_BetBase):
+    """A pre-game moneyline bet at a decimal price (the default format)."""
+
+    odds_format: Literal["decimal"] = "decimal"
+    price: DecimalOdds
+
+
+class AmericanBetIn(_BetBase):
+    """The same bet at an American price."""
+
+    odds_format: Literal["american"]
+    price: AmericanOdds
+
+
+# Absent means decimal here: bet slips and The Odds API's default.
+BetIn = Annotated[
+    Annotated[DecimalBetIn, Tag("decimal")] | Annotated[AmericanBetIn, Tag("american")],
+    Discriminator(_odds_format("decimal")),
+]
+
+
+class BetOut(BaseModel):
+    id: int
+    game_id: str
+    side: str
+    price: float = Field(description="Decimal.")
+    book: str
+    stake: float
+    placed_at: dt.datetime
+    status: Literal["open", "won", "lost", "void"]
+    profit: float = Field(description="Won: stake x (price - 1); lost: -stake; else 0.")
+    closing_p: float | None = Field(
+        description="The close's de-vigged probability of the side (consensus of each "
+        "book's last line before first pitch); null until a close exists."
+    )
+    clv: float | None = Field(description="closing_p - 1/price: above 0 beat the close.")
+    beat_close: bool | None
+
+
+class BetSummaryOut(BaseModel):
+    bets: int
+    open: int
+    settled: int
+    staked: float = Field(description="On settled bets.")
+    profit: float
+    roi: float | None = Field(description="profit / staked; null before a bet settles.")
+    with_close: int
+    mean_clv: float | None
+    beat_close: int = Field(description="Bets whose price beat the closing line (CLV > 0).")
+
+
+class BetsOut(BaseModel):
+    bets: list[BetOut]
+    summary: BetSummaryOut
 
 
 class ModelOut(BaseModel):

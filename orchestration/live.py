@@ -146,7 +146,8 @@ def feed_folder_sensor(
 def _grade(season: int, cursor: str) -> RunRequest:
     """A scorecard run for `season`, once per set of files seen."""
     key = hashlib.sha256(cursor.encode()).hexdigest()[:16]
-    config = {"ops": {"live_scorecard": {"config": {"season": season}}}}
+    season_config = {"config": {"season": season}}
+    config = {"ops": {"live_scorecard": season_config, "model_clv_report": season_config}}
     return RunRequest(run_key=f"scorecard-{season}-{key}", run_config=config)
 
 

@@ -3,7 +3,8 @@
 Simulated time runs from 08:00 US Eastern, compressed by `speed` (3600: an hour a
 second). The day's schedule and starters, and the next week's schedule (a schedule is
 known ahead), are published at 08:00; each scratch is corrected at a random time
-before 11:00; every game's first pitch is 13:05 or 19:05; results are published at 23:30.
+before 11:00 and at least the latency budget before its first pitch; every game's first
+pitch is 13:05 or 19:05; results are published at 23:30.
 Between events the client polls every game and the day's slate on every API replica, as a
 bettor's client would.
 """
@@ -30,8 +31,10 @@ from replay.world import Day, Season, Starter, choose_scratches, first_pitch, st
 
 MORNING = dt.time(8, 0)
 # Compressed time is not compressed latency: at 3600x a second of re-pricing is an hour
-# of the simulated day, so corrections come at least two simulated hours before the
-# first 13:05 pitch (a real scratch may come later; its latency is what is measured).
+# of the simulated day. A scratch is corrected before 11:00 and at least the latency
+# budget (DEADLINE_S of real time) before its game's first pitch, so "priced before first
+# pitch" checks the budget, not the compression (a real scratch may come later; its
+# latency is what is measured).
 LAST_CORRECTION = dt.time(11, 0)
 RESULTS = dt.time(23, 30)
 DEADLINE_S = 5.0  # a published starter change must reach every replica within this
@@ -137,7 +140,10 @@ def play_day(
         _publish_schedule(folder, season.day(date + dt.timedelta(days=ahead)))
     poll = Poller(bettor, day, announced)
     corrections = sorted(
-        ((_random_time(rng, MORNING, LAST_CORRECTION), s) for s in scratches),
+        (
+            (_random_time(rng, MORNING, _last_correction(day, s.right.game_id, speed)), s)
+            for s in scratches
+        ),
         key=lambda item: item[0],
     )
     for i, (at, scratch) in enumerate(corrections):
@@ -309,6 +315,15 @@ def _moved(index: PitcherIndex, *groups: Any) -> set[str]:
             if seen is not None and seen.team != s.team:
                 moved.add(s.pitcher_id)
     return moved
+
+
+def _last_correction(day: Day, game_id: str, speed: float) -> dt.time:
+    """11:00, or earlier: the latency budget (in simulated time) before the game's first
+    pitch, never before the morning."""
+    game = next(g for g in day.scheduled if g.game_id == game_id)
+    pitch = _seconds(first_pitch(game, day.played.get(game_id)))
+    latest = max(_seconds(MORNING), pitch - DEADLINE_S * speed)
+    return _time(min(_seconds(LAST_CORRECTION), latest))
 
 
 def _random_time(rng: random.Random, start: dt.time, end: dt.time) -> dt.time:

@@ -45,7 +45,7 @@ def graded_prices(engine: Engine, season: int) -> tuple[pd.DataFrame, int]:
     if published.empty:
         return _empty(), 0
     results = _results(engine, season)
-    pitch = _first_pitches(engine, season)
+    pitch = first_pitches(engine, season)
     published = published[published["game_id"].isin(results.index)].copy()
     starts = published["game_id"].map(pitch)
     late = published["published_at"] >= starts
@@ -68,7 +68,9 @@ def _results(engine: Engine, season: int) -> pd.Series:
     return pd.Series(y.to_numpy(), index=decided["game_id"])
 
 
-def _first_pitches(engine: Engine, season: int) -> dict[str, pd.Timestamp]:
+def first_pitches(engine: Engine, season: int) -> dict[str, pd.Timestamp]:
+    """game_id → first pitch (UTC) of the season's scheduled games: the feed's, else the
+    day/night default."""
     rows = read_schedule(engine, season=season)
     out = {}
     for row in rows.itertuples(index=False):

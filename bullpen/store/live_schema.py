@@ -140,3 +140,22 @@ class OddsSnapshotRow(Base):
 
 
 odds_snapshots = OddsSnapshotRow.__table__
+
+
+class BetRow(Base):
+    """A bet an API key recorded; never updated (its status is derived from results)."""
+
+    __tablename__ = "bets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[int] = mapped_column(Integer, index=True)
+    game_id: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(8))
+    price: Mapped[float] = mapped_column(Float)  # decimal
+    book: Mapped[str] = mapped_column(String(64))
+    stake: Mapped[float] = mapped_column(Float)
+    placed_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    recorded_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+bets = BetRow.__table__

@@ -7,13 +7,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from sqlalchemy import Engine
 
 from bench import stack as bench_stack
 from bench.loopback import RedisNode
+from bullpen.domain.market import OddsSnapshot
+from bullpen.domain.schedule import GameStatus, ScheduledGame
+from bullpen.serving.refresh import refresh
+from bullpen.sources.parsed import ParsedLogs
+from bullpen.store import make_engine
+from bullpen.store.live import record_schedule
+from bullpen.store.odds import record_odds
 from online.config import OnlineSettings
 from tests.support.apps import Stack, core_settings, new_key
-from tests.support.data import StoreData, serve
+from tests.support.data import StoreData, fill_store, serve
+from tests.support.odds import MARKET_AT, MARKET_DAY, MARKET_GAMES
 from tests.support.redis_db import clean, sync_client
 
 STACKS = [
@@ -55,3 +65,25 @@ def bench_data(
 @pytest.fixture(scope="session")
 def private_redis_url(private_redis: RedisNode) -> str:
     return private_redis.url
+
+
+@pytest.fixture
+def market(
+    stack: Stack, tmp_path: Path, logs2022: ParsedLogs, features2022: pd.DataFrame
+) -> Iterator[tuple[Stack, Engine]]:
+    """A store of its own with three 2023 games scheduled, two of them with FIXTURE lines."""
+    stack = stack.on(fill_store(f"sqlite:///{tmp_path / 'live.db'}", logs2022, features2022))
+    engine = make_engine(stack.store.url)
+    record_schedule(engine, [ScheduledGame(
+        game_id=g, date=MARKET_DAY, game_number=0, season=2023, home=home, away=away,
+        home_league=None, away_league=None, day_night="n", status=GameStatus.SCHEDULED,
+        source="test-feed",
+    ) for g, home, away in MARKET_GAMES])  # fmt: skip
+    record_odds(engine, [
+        OddsSnapshot(MARKET_GAMES[0][0], "draftkings", MARKET_AT, 1.80, 2.10, "fixture"),
+        OddsSnapshot(MARKET_GAMES[0][0], "fanduel", MARKET_AT, 1.90, 2.00, "fixture"),
+        OddsSnapshot(MARKET_GAMES[1][0], "draftkings", MARKET_AT, 1.55, 2.55, "fixture"),
+    ])  # fmt: skip
+    refresh(engine, stack.redis, [MARKET_DAY], ttl=600)
+    yield stack, engine
+    engine.dispose()

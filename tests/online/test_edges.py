@@ -8,58 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from bullpen.domain.market import OddsSnapshot
-from bullpen.domain.schedule import GameStatus, ScheduledGame
 from bullpen.serving.odds import current_board, refresh_boards
-from bullpen.serving.refresh import refresh
-from bullpen.sources.parsed import ParsedLogs
-from bullpen.store import make_engine
-from bullpen.store.live import record_schedule
 from bullpen.store.odds import record_odds
 from tests.support.apps import Stack
-from tests.support.data import fill_store
+from tests.support.odds import MARKET_AT, MARKET_DAY, MARKET_GAMES
 
-DAY = dt.date(2023, 3, 30)
-GAMES = (("BOS202303300", "BOS", "BAL"), ("NYA202303300", "NYA", "SFN"),
-         ("CHN202303300", "CHN", "MIL"))  # fmt: skip
-AT = dt.datetime(2023, 3, 30, 12, tzinfo=dt.UTC)
+DAY, GAMES, AT = MARKET_DAY, MARKET_GAMES, MARKET_AT
 DEADLINE_S = 5.0
 
 
-@pytest.fixture
-def live(
-    stack: Stack, tmp_path: Path, logs2022: ParsedLogs, features2022: pd.DataFrame
-) -> Iterator[tuple[Stack, Engine]]:
-    """A store of its own with three 2023 games scheduled, two of them with FIXTURE lines."""
-    stack = stack.on(fill_store(f"sqlite:///{tmp_path / 'live.db'}", logs2022, features2022))
-    engine = make_engine(stack.store.url)
-    record_schedule(engine, [ScheduledGame(
-        game_id=g, date=DAY, game_number=0, season=2023, home=home, away=away,
-        home_league=None, away_league=None, day_night="n", status=GameStatus.SCHEDULED,
-        source="test-feed",
-    ) for g, home, away in GAMES])  # fmt: skip
-    record_odds(engine, [
-        OddsSnapshot(GAMES[0][0], "draftkings", AT, 1.80, 2.10, "fixture"),
-        OddsSnapshot(GAMES[0][0], "fanduel", AT, 1.90, 2.00, "fixture"),
-        OddsSnapshot(GAMES[1][0], "draftkings", AT, 1.55, 2.55, "fixture"),
-    ])  # fmt: skip
-    refresh(engine, stack.redis, [DAY], ttl=600)
-    yield stack, engine
-    engine.dispose()
-
-
 def test_the_board_is_served_from_the_cache_as_the_core_builds_it(
-    live: tuple[Stack, Engine],
+    market: tuple[Stack, Engine],
 ) -> None:
-    stack, engine = live
+    stack, engine = market
     app = stack.app()
     with TestClient(app) as api:
         first = api.get(f"/v1/edges?date={DAY}", headers=stack.headers())
@@ -75,9 +42,9 @@ def test_the_board_is_served_from_the_cache_as_the_core_builds_it(
 
 
 def test_kelly_parameters_change_only_the_stakes_and_are_bounded(
-    live: tuple[Stack, Engine],
+    market: tuple[Stack, Engine],
 ) -> None:
-    stack, _ = live
+    stack, _ = market
     with TestClient(stack.app()) as api:
         plain = api.get(f"/v1/edges?date={DAY}", headers=stack.headers()).json()
         full = api.get(f"/v1/edges?date={DAY}&kelly_fraction=1&kelly_cap=1",
@@ -97,8 +64,8 @@ def test_kelly_parameters_change_only_the_stakes_and_are_bounded(
             assert f["kelly"] == pytest.approx(expected, abs=1e-12)
 
 
-def test_the_board_agrees_with_post_edge_at_its_best_prices(live: tuple[Stack, Engine]) -> None:
-    stack, _ = live
+def test_the_board_agrees_with_post_edge_at_its_best_prices(market: tuple[Stack, Engine]) -> None:
+    stack, _ = market
     with TestClient(stack.app()) as api:
         board = api.get(f"/v1/edges?date={DAY}", headers=stack.headers()).json()
         game = next(g for g in board["games"] if g["game_id"] == GAMES[1][0])  # one book
@@ -114,8 +81,8 @@ def test_the_board_agrees_with_post_edge_at_its_best_prices(live: tuple[Stack, E
         assert sides[side]["edge"] == pytest.approx(edge[side]["edge"], abs=1e-9)
 
 
-def test_new_lines_reach_every_replica(live: tuple[Stack, Engine]) -> None:
-    stack, engine = live
+def test_new_lines_reach_every_replica(market: tuple[Stack, Engine]) -> None:
+    stack, engine = market
     replicas = [stack.app(pointer_poll_s=60), stack.app(pointer_poll_s=60)]
     path = f"/v1/edges?date={DAY}"
     with TestClient(replicas[0]) as one, TestClient(replicas[1]) as two:
@@ -141,8 +108,8 @@ def _best_home(board: dict) -> float:
     return game["sides"]["home"]["best_decimal"]
 
 
-def test_a_board_is_built_on_a_miss_and_its_date_is_checked(live: tuple[Stack, Engine]) -> None:
-    stack, engine = live
+def test_a_board_is_built_on_a_miss_and_its_date_is_checked(market: tuple[Stack, Engine]) -> None:
+    stack, engine = market
     stack.redis.delete(*stack.redis.keys("bp:v1:board:*"))
     app = stack.app()
     with TestClient(app) as api:

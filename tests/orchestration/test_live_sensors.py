@@ -132,7 +132,8 @@ def test_results_launch_the_scorecard_run(
     tick = _tick(feed_folder_sensor, live, instance, first.cursor)
 
     [request] = tick.run_requests
-    assert request.run_config == {"ops": {"live_scorecard": {"config": {"season": 2023}}}}
+    season = {"config": {"season": 2023}}
+    assert request.run_config == {"ops": {"live_scorecard": season, "model_clv_report": season}}
     run = defs.resolve_job_def("scorecard_job").execute_in_process(
         run_config=request.run_config, instance=instance,
         resources={"store": live.resources["store"]},
@@ -143,3 +144,5 @@ def test_results_launch_the_scorecard_run(
     # Priced by the sensor at wall-clock time, long after 2023's first pitches: excluded.
     assert event.metadata["excluded_after_first_pitch"].value == 2
     assert event.metadata["graded_games"].value == 0
+    [clv] = run.asset_materializations_for_node("model_clv_report")
+    assert clv.metadata["recommendations"].value == 0  # no lines: nothing recommended

@@ -23,6 +23,12 @@ NAMES = {
     "SLN": "St. Louis Cardinals", "ARI": "Arizona Diamondbacks", "COL": "Colorado Rockies",
     "LAN": "Los Angeles Dodgers", "SDN": "San Diego Padres", "SFN": "San Francisco Giants",
 }  # fmt: skip
+# A market for the online tests (tests/online/conftest.py `market`): three 2023 games on a
+# store that knows 2022, the first with two books' FIXTURE lines, the second with one.
+MARKET_DAY = dt.date(2023, 3, 30)
+MARKET_GAMES = (("BOS202303300", "BOS", "BAL"), ("NYA202303300", "NYA", "SFN"),
+                ("CHN202303300", "CHN", "MIL"))  # fmt: skip
+MARKET_AT = dt.datetime(2023, 3, 30, 12, tzinfo=dt.UTC)
 BOOKS = ("draftkings", "fanduel", "betmgm", "caesars", "pointsbetus", "betrivers",
          "bovada", "betonlineag", "lowvig", "mybookieag")  # fmt: skip
 

@@ -15,7 +15,7 @@ from bullpen.store import Base, alembic_config, downgrade, make_engine, upgrade
 TABLES = {
     "games", "quarantine", "ingested_files", "features", "models", "predictions", "api_keys",
     "model_audit", "model_aliases", "schedule", "starters", "feed_issues", "publications",
-    "final_scores", "odds_snapshots",
+    "final_scores", "odds_snapshots", "bets",
 }  # fmt: skip
 
 
