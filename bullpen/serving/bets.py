@@ -81,12 +81,15 @@ def _check_terms(
         raise BetConflict(f"placed_at {placed_at.isoformat()} is in the future")
 
 
-def tracked(engine: Engine, key_id: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The key's bets with status, profit and CLV, oldest first; and their summary."""
+def tracked(
+    engine: Engine, key_id: int, now: dt.datetime
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The key's bets with status, profit and CLV (once first pitch is past at `now`),
+    oldest first; and their summary."""
     bets = read_bets(engine, key_id)
     ids = [b.game_id for b in bets]
-    scores, states, closes = read_scores(engine, ids), game_states(engine, ids), closing_lines(
-        engine, ids)  # fmt: skip
+    scores, states = read_scores(engine, ids), game_states(engine, ids)
+    closes = closing_lines(engine, ids, now)
     rows, graded = [], []
     for bet in bets:
         postponed = states.get(bet.game_id, (None, ""))[1] == GameStatus.POSTPONED.value

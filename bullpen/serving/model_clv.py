@@ -6,7 +6,8 @@ each book's latest line taken at or before that moment; a side is a recommendati
 when its EV at the best price is above `threshold` (the board's rule with threshold
 0). Its CLV is the closing line's de-vigged probability of the side minus 1/price,
 the same measure as a tracked bet's (`bullpen.domain.bets.clv`). A game needs a
-closing line to be graded; one without is counted as waiting.
+closing line, final once its first pitch is past, to be graded; one without is counted
+as waiting.
 """
 
 from __future__ import annotations
@@ -21,19 +22,23 @@ from sqlalchemy import Engine
 from bullpen.domain.bets import clv
 from bullpen.domain.market import SIDES, OddsSnapshot, best_price, consensus, latest_per_book
 from bullpen.domain.odds import expected_value
+from bullpen.serving import clock
 from bullpen.serving.scorecard import first_pitches
 from bullpen.store.live import read_publications
 from bullpen.store.odds import closing_lines, read_odds
 
 
-def model_clv(engine: Engine, season: int, threshold: float = 0.0) -> dict[str, Any]:
-    """Recommendations of each model version and their CLV, by model and by day."""
+def model_clv(
+    engine: Engine, season: int, threshold: float = 0.0, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Recommendations of each model version and their CLV, by model and by day; games
+    whose first pitch is not past at `now` (default: the live clock) wait for their close."""
     published = _last_before_first_pitch(engine, season)
     ids = sorted(set(published["game_id"]))
     history: dict[str, list[OddsSnapshot]] = defaultdict(list)
     for snap in read_odds(engine, game_ids=ids):
         history[snap.game_id].append(snap)
-    closes = closing_lines(engine, ids)
+    closes = closing_lines(engine, ids, now or clock.now())
     picks, waiting = [], 0
     for row in published.itertuples(index=False):
         for pick in _recommended(row, history.get(row.game_id, []), threshold):

@@ -116,12 +116,15 @@ def latest_odds(engine: Engine, on: dt.date) -> list[OddsSnapshot]:
     return latest_per_book(read_odds(engine, on=on))
 
 
-def closing_lines(engine: Engine, game_ids: Iterable[str]) -> dict[str, list[OddsSnapshot]]:
-    """Each game's closing line (each book's last snapshot before first pitch); games
-    without one are absent."""
+def closing_lines(
+    engine: Engine, game_ids: Iterable[str], now: dt.datetime
+) -> dict[str, list[OddsSnapshot]]:
+    """Each game's closing line (each book's last snapshot before first pitch) once its
+    first pitch is past at `now` (before that the line can still move); games without one
+    are absent."""
     ids = sorted(set(game_ids))
     with engine.connect() as conn:
-        games = schedule_rows(conn, ids)
+        games = {g: row for g, row in schedule_rows(conn, ids).items() if first_pitch(row) <= now}
     history: dict[str, list[OddsSnapshot]] = {}
     for snap in read_odds(engine, game_ids=list(games)):
         history.setdefault(snap.game_id, []).append(snap)

@@ -47,7 +47,7 @@ async def record(request: Request, body: BetIn, caller: Caller = ReadCaller) -> 
         raise HTTPException(422, str(exc)) from None
     except BetGameNotFound as exc:
         raise HTTPException(404, str(exc)) from None
-    rows, _ = await svc.store(tracked, svc.engine, caller.key_id)
+    rows, _ = await svc.store(tracked, svc.engine, caller.key_id, clock.now())
     return next(row for row in rows if row["id"] == bet.id)
 
 
@@ -57,11 +57,11 @@ async def record(request: Request, body: BetIn, caller: Caller = ReadCaller) -> 
     responses=errors(401, 403, 429, 503),
     summary="This API key's bets with status, profit and closing-line value, and a summary",
     description="Status and profit come from the results (a postponed game voids a bet); "
-    "CLV = the close's de-vigged probability of the side - 1/price, once the close exists. "
+    "CLV = the close's de-vigged probability of the side - 1/price, once first pitch is past. "
     "The summary has ROI (profit over settled stakes), mean CLV and how many bets beat the "
     "close.",
 )
 async def list_bets(request: Request, caller: Caller = ReadCaller) -> Any:
     svc: Services = request.app.state.services
-    rows, summary = await svc.store(tracked, svc.engine, caller.key_id)
+    rows, summary = await svc.store(tracked, svc.engine, caller.key_id, clock.now())
     return {"bets": rows, "summary": summary}

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from bullpen.domain.schedule import FinalScore, GameStatus, ScheduledGame
+from bullpen.serving import clock
 from bullpen.store.live import record_finals, record_schedule
 from tests.support.apps import Stack, new_key
 from tests.support.odds import MARKET_AT, MARKET_DAY, MARKET_GAMES
@@ -100,3 +101,21 @@ def test_a_postponed_game_voids_its_bets(market: tuple[Stack, Engine]) -> None:
                          headers=stack.headers())  # fmt: skip
     assert (bet["status"], bet["profit"], bet["clv"]) == ("void", 0.0, None)
     assert again.status_code == 409 and "postponed" in again.json()["detail"]
+
+
+def test_before_first_pitch_the_close_is_not_final(
+    market: tuple[Stack, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, _ = market
+    noon = MARKET_AT + dt.timedelta(hours=2)  # the game starts at 23:05 UTC
+    monkeypatch.setattr(clock, "now", lambda: noon)
+    with TestClient(stack.app()) as api:
+        made = api.post("/v1/bets", json=_bet(placed_at=None), headers=stack.headers())
+        listed = api.get("/v1/bets", headers=stack.headers()).json()
+    assert made.status_code == 201, made.text
+    assert made.json()["placed_at"].startswith(noon.strftime("%Y-%m-%dT%H:%M"))
+    [bet] = listed["bets"]
+    assert (bet["status"], bet["closing_p"], bet["clv"], bet["beat_close"]) == (
+        "open", None, None, None,
+    )  # fmt: skip
+    assert listed["summary"]["with_close"] == 0 and listed["summary"]["mean_clv"] is None

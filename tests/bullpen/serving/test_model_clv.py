@@ -49,8 +49,10 @@ def test_recommendations_are_graded_against_the_close(
     record_odds(store, [OddsSnapshot(game, "draftkings", _at(12), 1.70, 2.30, "fixture"),
                         OddsSnapshot(game, "fanduel", _at(12), 1.72, 2.25, "fixture")])  # fmt: skip
 
-    report = model_clv(store, 2022)
+    early = model_clv(store, 2022, now=_at(12))  # before first pitch the line can move
+    report = model_clv(store, 2022, now=_at(23))
 
+    assert (early["recommendations"], early["waiting_for_close"]) == (0, 1)
     p = read_publications(store, 2022).set_index("game_id").loc[game, "p_home"]
     close_home = (2.30 / 4.00 + 2.25 / 3.97) / 2  # each book's fair home p, averaged
     expected = []

@@ -30,6 +30,7 @@ from tests.support.promotion import make_active
 
 DAY = dt.date(2022, 4, 20)
 MORNING = dt.datetime.combine(DAY, dt.time(9), tzinfo=EASTERN).astimezone(dt.UTC)
+LATE = MORNING + dt.timedelta(days=1)  # every game of DAY has started
 
 
 @pytest.fixture
@@ -81,7 +82,8 @@ def test_a_later_snapshot_adds_to_the_history_and_the_close_is_before_first_pitc
     game = read_schedule(store, on=DAY)["game_id"].iloc[0]
     history = [s for s in read_odds(store, game_ids=[game])]
     assert [s.taken_at for s in history] == [MORNING, MORNING, later, later]
-    assert {s.taken_at for s in closing_lines(store, [game])[game]} == {later}
+    assert {s.taken_at for s in closing_lines(store, [game], LATE)[game]} == {later}
+    assert closing_lines(store, [game], later) == {}  # before first pitch the line can move
 
 
 def test_final_postponed_and_in_play_lines_are_quarantined(store: Engine, tmp_path: Path) -> None:
