@@ -276,8 +276,9 @@ def test_success_rate_analysis_queries_the_new_pods(rendered: dict[str, list[Doc
 
 
 def _exported_metric_names() -> set[str]:
-    """Metric names online/metrics.py registers, as Prometheus exposes them."""
-    source = (ROOT / "online" / "metrics.py").read_text()
+    """Metric names the online tier registers (online/metrics.py, the shedder's in
+    online/shedding.py), as Prometheus exposes them."""
+    source = "".join((ROOT / "online" / f).read_text() for f in ("metrics.py", "shedding.py"))
     names = set()
     for kind, name in re.findall(r"(Counter|Histogram|Gauge)\(\s*\"([a-z_]+)\"", source):
         if kind == "Counter":
@@ -294,10 +295,11 @@ def test_slo_alerts(rendered: dict[str, list[Doc]]) -> None:
     rules = [r for group in rule["spec"]["groups"] for r in group["rules"]]
     alerts = {r["alert"]: r for r in rules if "alert" in r}
     records = {r["record"]: r["expr"] for r in rules if "record" in r}
-    assert set(alerts) == {
+    # The whole set, and each alert firing, is tests/k8s/test_alert_rules.py's (promtool).
+    assert {
         "BullpenLatencyP95High", "BullpenErrorRateHigh", "BullpenCacheHitRateLow",
         "BullpenReplicasAtMax",
-    }  # fmt: skip
+    } <= set(alerts)  # fmt: skip
     assert "> 1" in alerts["BullpenLatencyP95High"]["expr"]
     assert "histogram_quantile(0.95" in records["bullpen:http_request_duration_seconds:p95_5m"]
     assert "> 0.02" in alerts["BullpenErrorRateHigh"]["expr"]
