@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import machine, save
+from bench.stack import fixture_prices
 
 DAY = dt.date(2023, 7, 4)
 TEAMS = ["NYA", "BOS", "TBA", "TOR", "BAL", "CLE", "MIN", "DET", "CHA", "KCA", "HOU", "SEA",
@@ -47,16 +48,42 @@ def _store(path: Path) -> Any:
 
 
 def _payload() -> list[dict[str, Any]]:
-    from tests.support.odds import bookmaker, event, spread_prices
+    """The Odds API v4 shape with FIXTURE prices (`bench.stack.fixture_prices`)."""
+    starts = f"{DAY:%Y-%m-%d}T23:05:00Z"
+    at = f"{DAY:%Y-%m-%d}T15:00:00Z"
+    events = []
+    for i in range(15):
+        home, away = _name(TEAMS[2 * i]), _name(TEAMS[2 * i + 1])
+        books = []
+        for k, book in enumerate(BOOKS):
+            home_price, away_price = fixture_prices(i, k)
+            outcomes = [{"name": home, "price": home_price}, {"name": away, "price": away_price}]
+            books.append(
+                {
+                    "key": book,
+                    "title": book,
+                    "last_update": at,
+                    "markets": [{"key": "h2h", "last_update": at, "outcomes": outcomes}],
+                }
+            )
+        events.append(
+            {
+                "id": f"bench-{i}",
+                "sport_key": "baseball_mlb",
+                "commence_time": starts,
+                "home_team": home,
+                "away_team": away,
+                "bookmakers": books,
+            }
+        )
+    return events  # fmt: skip
 
-    starts = dt.datetime.combine(DAY, dt.time(23, 5), tzinfo=dt.UTC)
-    at = dt.datetime.combine(DAY, dt.time(15), tzinfo=dt.UTC)
-    games = [(TEAMS[2 * i], TEAMS[2 * i + 1]) for i in range(15)]
-    return [
-        event(home, away, starts, [bookmaker(b, home, away, *spread_prices(i, k), at)
-                                   for k, b in enumerate(BOOKS)])
-        for i, (home, away) in enumerate(games)
-    ]  # fmt: skip
+
+def _name(code: str) -> str:
+    """A full club name The Odds API would write for a Retrosheet code (its first listed)."""
+    from bullpen.domain.team_names import TEAM_NAMES
+
+    return next(name.title() for name, team in TEAM_NAMES.items() if team == code)
 
 
 def main(argv: list[str] | None = None) -> None:

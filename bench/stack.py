@@ -175,9 +175,14 @@ def warm_fixture_boards(redis_url: str, data: BenchData, days: list[dt.date]) ->
     return priced
 
 
+def fixture_prices(game: int, book: int) -> tuple[float, float]:
+    """FIXTURE decimal prices (invented, not market data) around a 4.5 % margin, varying
+    by game and book."""
+    p_home = 0.40 + 0.02 * (game % 10) + 0.004 * (book % 5)
+    return round(1 / (p_home * 1.045), 3), round(1 / ((1 - p_home) * 1.045), 3)
+
+
 def _fixture_line(game_id: str, game: int, book: int, at: dt.datetime) -> Any:
     from bullpen.domain.market import OddsSnapshot
 
-    p_home = 0.40 + 0.02 * (game % 10) + 0.004 * (book % 5)  # FIXTURE, ~4.5 % margin
-    return OddsSnapshot(game_id, f"book{book}", at, round(1 / (p_home * 1.045), 3),
-                        round(1 / ((1 - p_home) * 1.045), 3), "bench-fixture")  # fmt: skip
+    return OddsSnapshot(game_id, f"book{book}", at, *fixture_prices(game, book), "bench-fixture")
