@@ -18,13 +18,14 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 RUN pip install pip==24.3.1 setuptools==75.6.0 wheel==0.45.1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY bullpen ./bullpen
 COPY assets ./assets
 COPY orchestration ./orchestration
 COPY online ./online
-# A regular (not editable) install: the runtime stage copies only /opt/venv.
-RUN pip install . \
+# A regular (not editable) install: the runtime stage copies only /opt/venv. Every
+# dependency at the version in requirements.lock, the same set CI tests and audits.
+RUN pip install --constraint requirements.lock . \
  && python -m compileall -q /opt/venv/lib
 
 # ---- runtime: no compiler, no source tree, not root -----------------------
@@ -36,11 +37,12 @@ RUN apt-get update \
  && groupadd --gid 10001 bullpen \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin bullpen \
- && install -d -o 10001 -g 10001 -m 0750 /var/lib/bullpen
+ && install -d -o 10001 -g 10001 -m 0750 /var/lib/bullpen /var/lib/bullpen/dagster
 COPY --from=build /opt/venv /opt/venv
 # Writable places for a bare `docker run IMAGE`: the embedded SQLite store and
 # downloads under /var/lib/bullpen (the package's own var/ is read-only site-packages),
-# DAGSTER_HOME unless the Helm chart sets its own, and HOME/MPLCONFIGDIR so matplotlib
+# DAGSTER_HOME (a directory that exists: dagster refuses a missing one) unless the Helm
+# chart sets its own, and HOME/MPLCONFIGDIR so matplotlib
 # has a cache directory. Deployments set BULLPEN_DATABASE_URL to PostgreSQL.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -49,7 +51,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     MPLCONFIGDIR=/tmp/matplotlib \
     BULLPEN_DATABASE_URL=sqlite:////var/lib/bullpen/bullpen.db \
     BULLPEN_DOWNLOAD_DIR=/var/lib/bullpen/downloads \
-    DAGSTER_HOME=/tmp/dagster_home
+    DAGSTER_HOME=/var/lib/bullpen/dagster
 WORKDIR /app
 COPY workspace.yaml ./
 # Numeric, so Kubernetes can verify runAsNonRoot without reading /etc/passwd.

@@ -61,6 +61,27 @@ def scaling(
 
 
 @app.command()
+def balanced(
+    replicas: Annotated[int, typer.Option(help="API processes behind nginx.")] = 2,
+    rates: Annotated[str, typer.Option(help="Offered req/s, comma-separated.")] = (
+        "1000,2500,4000,5000,6000,7500"
+    ),
+    seconds: Annotated[float, typer.Option(help="Seconds per offered rate.")] = 10,
+    slow_quota: Annotated[float, typer.Option(help="CPUs left to the slowed replica.")] = 0.25,
+    slow_rate: Annotated[int, typer.Option(help="Offered req/s with one replica slowed.")] = 2500,
+    png: Annotated[Path | None, typer.Option(help="Plot.")] = Path("bench/plots/balanced.png"),
+    json: Json = RESULTS,
+) -> None:
+    """The design's load test: nginx least_conn, open-loop rates past 5,000 req/s, a slowed
+    replica under least_conn vs round-robin."""
+    from bench.balanced import main
+
+    main([f"--replicas={replicas}", f"--rates={rates}", f"--seconds={seconds}",
+          f"--slow-quota={slow_quota}", f"--slow-rate={slow_rate}",
+          *([f"--png={png}"] if png else []), *_json(json)])  # fmt: skip
+
+
+@app.command()
 def warming(
     repeat: Annotated[int, typer.Option(help="Runs per row (median).")] = 3,
     json: Json = RESULTS,

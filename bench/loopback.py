@@ -30,6 +30,7 @@ from redis.retry import Retry
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_S = 60.0
 LOGS: dict[str, Path] = {}  # base URL of a uvicorn started here → its stdout + stderr
+PIDS: dict[str, int] = {}  # … → its process id (one worker: the process that serves)
 
 
 # --- ports and processes -----------------------------------------------------------------
@@ -330,6 +331,7 @@ def uvicorn(
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     LOGS[url] = Path(log_name)
+    PIDS[url] = proc.pid
     try:
         deadline = time.monotonic() + startup_s
         while True:

@@ -21,6 +21,7 @@ from bullpen.settings import Settings
 from online.active import ActivePointer
 from online.auth import AuthError, Caller, KeyVerifier, extract_key
 from online.canary import Canary
+from online.choice import ModelChoices
 from online.config import OnlineSettings
 from online.metrics import Metrics
 from online.models import ModelCache
@@ -49,6 +50,7 @@ class Services:
     # Background work that waits on Redis as well as the store (pointer repair): a gate
     # of its own, so a frozen Redis shuts this one, never the requests' store.
     upkeep_gate: StoreGate
+    choices: ModelChoices = field(default_factory=ModelChoices)  # what a request names
     _sync_redis: Any = field(default=None, repr=False)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

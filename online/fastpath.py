@@ -1,7 +1,9 @@
 """A raw ASGI fast path for the hottest reads, mounted ahead of FastAPI.
 
-`GET /v1/games/{game_id}/prediction`, `GET /v1/games?date=YYYY-MM-DD` and
-`GET /v1/edges?date=YYYY-MM-DD` (the board with the default stakes) are answered
+`GET /v1/games/{game_id}/prediction`, `GET /v1/games?date=YYYY-MM-DD`,
+`GET /v1/edges?date=YYYY-MM-DD` (the board with the default stakes) and
+`POST /api/v1/predict` naming no model or the serving model's name (a JSON body of at
+most 1 KB; the name already resolved once by the route, `online.choice`) are answered
 here with the near-cache's stored bytes (no routing, no dependency solving, no
 validation objects; no await unless a rate-limit lease is due) when *everything* about the
 request is the plain case:
@@ -31,6 +33,7 @@ decision must be made here, or this path must hand such requests on;
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -49,6 +52,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 GAME_PREFIX, GAME_SUFFIX = "/v1/games/", "/prediction"
 GAME_ROUTE, DAY_ROUTE = "/v1/games/{game_id}/prediction", "/v1/games"
 EDGES_ROUTE = "/v1/edges"
+PREDICT_ROUTE = "/api/v1/predict"
+MAX_PREDICT_BODY = 1024  # {game_id, model_name, model_version}: a few hundred bytes at most
+PREDICT_FIELDS = frozenset({"game_id", "model_name", "model_version"})
 # Stricter than the routes' pattern (ASCII digits only): whatever matches here
 # matches there, everything else takes the normal path.
 _GAME_ID = re.compile(r"[A-Z]{3}[0-9]{8}[0-3]")
@@ -78,9 +84,13 @@ class FastPath:
         self.served = 0  # requests answered here (tests and benchmarks read it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+        if scope["type"] == "http" and not scope.get("root_path"):
             started = time.perf_counter()
-            found = self._hit(scope)
+            found = None
+            if scope["method"] == "GET":
+                found = self._hit(scope)
+            elif scope["method"] == "POST" and scope["path"] == PREDICT_ROUTE:
+                found, receive = await self._predict_hit(scope, receive)
             if found is not None and await self._allowed(found[2]):
                 body, route, _ = found
                 await send({
@@ -92,9 +102,36 @@ class FastPath:
                 await send({"type": "http.response.body", "body": body})
                 self.served += 1
                 self.near_hits.inc()
-                self.svc.metrics.observe("GET", route, 200, time.perf_counter() - started)
+                self.svc.metrics.observe(scope["method"], route, 200, time.perf_counter() - started)
                 return
         await self.app(scope, receive, send)
+
+    async def _predict_hit(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[tuple[bytes, str, Caller] | None, Receive]:
+        """`POST /api/v1/predict` naming nothing or the serving model's name: the same body
+        as the game's GET. Returns the hit (or None) and a `receive` that replays the body
+        for FastAPI when the request is handed on."""
+        messages, raw = await _read_body(receive)
+        replay = _replaying(messages, receive)
+        active = self.svc.pointer.current
+        if active is None or raw is None or scope["query_string"]:
+            return None, replay
+        if not _is_json(scope["headers"]):
+            return None, replay
+        game_id = _plain_predict(raw, lambda name: self.svc.choices.names_serving(active, name))
+        if game_id is None:
+            return None, replay
+        body = self.svc.predictions.peek_game(active, game_id)
+        caller = self._read_caller(scope) if body is not None else None
+        return ((body, PREDICT_ROUTE, caller) if caller and body else None), replay
+
+    def _read_caller(self, scope: Scope) -> Caller | None:
+        key_text = request_key(scope["headers"])
+        caller = self.svc.verifier.cached(key_text) if key_text else None
+        if caller is None or not scope_allows(caller.scope, "read"):
+            return None
+        return caller
 
     def _hit(self, scope: Scope) -> tuple[bytes, str, Caller] | None:
         """Stored body, route label and caller, if this request may be answered here."""
@@ -127,11 +164,8 @@ class FastPath:
             return None
         if body is None:
             return None
-        key_text = request_key(scope["headers"])
-        caller = svc.verifier.cached(key_text) if key_text else None
-        if caller is None or not scope_allows(caller.scope, "read"):
-            return None
-        return body, route, caller
+        caller = self._read_caller(scope)
+        return None if caller is None else (body, route, caller)
 
     async def _allowed(self, caller: Caller) -> bool:
         """Spend a rate-limit token as `deps.require` would; a denial takes the normal path."""
@@ -155,3 +189,55 @@ class FastPath:
         settings = self.svc.online
         latest = dt.date.today() + dt.timedelta(days=settings.max_days_ahead)
         return date if settings.min_date <= date <= latest else None
+
+
+async def _read_body(receive: Receive) -> tuple[list[Message], bytes | None]:
+    """The request's messages as received, and its body if it is small enough to read
+    here (None: larger, or the client went away; FastAPI answers those)."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages, None
+        size += len(message.get("body", b""))
+        if size > MAX_PREDICT_BODY:
+            return messages, None
+        if not message.get("more_body", False):
+            return messages, b"".join(m.get("body", b"") for m in messages)
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"content-type":
+            return value.split(b";", 1)[0].strip().lower() == _JSON
+    return False
+
+
+def _plain_predict(raw: bytes, serving_name: Callable[[str], bool]) -> str | None:
+    """The game id of a body that asks for exactly the served model's plain answer (what
+    the route would serve for it), else None: the route decides everything else."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not set(body) <= PREDICT_FIELDS:
+        return None
+    game_id, name = body.get("game_id"), body.get("model_name")
+    if body.get("model_version") is not None or not isinstance(game_id, str):
+        return None
+    if _GAME_ID.fullmatch(game_id) is None:
+        return None
+    if name is not None and not (isinstance(name, str) and serving_name(name)):
+        return None
+    return game_id

@@ -19,9 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = (
     "bullpen", "assets", "orchestration", "online", "bench", "loadtest", "capacity", "replay",
+    "recovery",
 )  # fmt: skip
 CORE_MAY_NOT_IMPORT = (
-    "online", "assets", "orchestration", "bench", "loadtest", "capacity", "replay",
+    "online", "assets", "orchestration", "bench", "loadtest", "capacity", "replay", "recovery",
     "dagster", "dagster_webserver", "dagster_k8s", "dagster_postgres", "fastapi", "starlette",
     "uvicorn",
 )  # fmt: skip

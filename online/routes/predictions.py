@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from bullpen.domain.features import FEATURE_NAMES
-from bullpen.serving.active import requested
 from online.auth import Caller
 from online.canary import shadow
 from online.deps import ReadCaller, Services, active_model
@@ -75,7 +74,7 @@ async def predict(request: Request, body: PredictIn, caller: Caller = ReadCaller
     chosen = serving
     if body.model_name is not None or body.model_version is not None:
         chosen = await guarded(
-            svc.store(requested, svc.engine, serving, body.model_name, body.model_version)
+            svc.choices.choose(svc, serving, body.model_name, body.model_version)
         )
     if chosen == serving:
         shadow(svc, serving, game_id=body.game_id)

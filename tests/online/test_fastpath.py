@@ -141,6 +141,62 @@ def test_errors_and_edge_cases_are_identical(
         same(fast.get(path, headers=sent), slow.get(path, headers=sent))
 
 
+def test_predict_posts_naming_the_served_model_are_identical_and_served_fast(
+    deployment: stack.BenchData, private_redis_url: str
+) -> None:
+    """The design's load scenario: `POST /api/v1/predict {"game_id","model_name"}`."""
+    games = deployment.games[deployment.busiest_day()][:4]
+    bodies = [{"game_id": g} for g in games] + [{"game_id": g, "model_name": "elo"} for g in games]
+    bodies.append({"game_id": games[0], "model_name": "elo", "model_version": None})
+    key = {"X-API-Key": deployment.key}
+    fast_app, slow_app = pair(deployment, private_redis_url)
+    with TestClient(fast_app) as fast, TestClient(slow_app) as slow:
+        for _ in range(3):  # the first round resolves the name and fills the near-cache
+            for body in bodies:
+                answer = fast.post("/api/v1/predict", json=body, headers=key)
+                same(answer, slow.post("/api/v1/predict", json=body, headers=key))
+                assert answer.status_code == 200
+        assert fast_path_of(fast_app).served >= 2 * len(bodies)
+        assert _series(fast.get("/metrics").text) == _series(slow.get("/metrics").text)
+
+
+@pytest.mark.parametrize(
+    ("content", "headers"),
+    [
+        ('{"game_id": "{g}", "model_name": "nope"}', "json"),  # 404: no such model
+        ('{"game_id": "{g}", "model_version": "nope"}', "json"),  # 404: a version
+        ('{"game_id": "{g}", "model_name": "elo", "x": 1}', "json"),  # 422: extra field
+        ('{"game_id": "{g}", "model_name": 5}', "json"),  # 422
+        ('{"game_id": "nya202204070"}', "json"),  # 422: pattern
+        ('{"game_id": "NYA199904070", "model_name": "elo"}', "json"),  # 404: no such game
+        ('{"game_id": "{g}"', "json"),  # 422: not JSON
+        ('["{g}"]', "json"),
+        ('{"game_id": "{g}", "model_name": "' + "e" * 2000 + '"}', "json"),  # > 1 KB
+        ('{"game_id": "{g}"}', "text"),
+        ('{"game_id": "{g}"}', "none"),  # 401
+        ('{"game_id": "{g}"}', "wrong"),
+    ],
+)
+def test_predict_edge_cases_are_identical(
+    deployment: stack.BenchData, private_redis_url: str, content: str, headers: str
+) -> None:
+    game = deployment.games[deployment.busiest_day()][0]
+    key = {"X-API-Key": deployment.key}
+    sent = {
+        "json": {**key, "Content-Type": "application/json"},
+        "text": {**key, "Content-Type": "text/plain"},
+        "none": {"Content-Type": "application/json"},
+        "wrong": {"X-API-Key": "bp_wrong", "Content-Type": "application/json"},
+    }[headers]
+    fast_app, slow_app = pair(deployment, private_redis_url)
+    with TestClient(fast_app) as fast, TestClient(slow_app) as slow:
+        for client in (fast, slow):  # name resolved, near-cache and key cache warm
+            client.post("/api/v1/predict", json={"game_id": game, "model_name": "elo"}, headers=key)
+        data = content.replace("{g}", game)
+        same(fast.post("/api/v1/predict", content=data, headers=sent),
+             slow.post("/api/v1/predict", content=data, headers=sent))  # fmt: skip
+
+
 def test_rate_limit_429_is_identical(deployment: stack.BenchData, private_redis_url: str) -> None:
     game = deployment.games[deployment.busiest_day()][0]
     path = f"/v1/games/{game}/prediction"

@@ -8,13 +8,16 @@ import json
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
+from bench.loopback import wait_until
 from bullpen.cache.writer import warm
 from bullpen.domain.features import FEATURE_VERSION
 from bullpen.serving import lifecycle
@@ -320,6 +323,47 @@ def test_redis_down_degrades_without_hanging(sqlite_store, single_redis_url: str
         again = client.get(f"/v1/games/{game_id}/prediction", headers={"X-API-Key": key})
         assert json.loads(again.content)["cached"] is True  # from the near-cache
         assert time.monotonic() - started < 5
+
+
+def test_a_named_serving_model_costs_one_store_read_per_serving_version(
+    stack: Stack, tmp_path: Path, logs2022: ParsedLogs, features2022: pd.DataFrame
+) -> None:
+    """The design's load scenario names the model on every `POST /api/v1/predict`. The
+    first request resolves the name in the registry; the next ones read nothing; when
+    another model takes over, the same name resolves to it."""
+    stack = stack.on(fill_store(f"sqlite:///{tmp_path / 'own.db'}", logs2022, features2022))
+    engine = make_engine(stack.store.url)
+    try:
+        register_model(engine, elo_entry("elo-next"))
+    finally:
+        engine.dispose()
+    game_id = stack.store.game_ids[2]
+    body = {"game_id": game_id, "model_name": "elo"}
+    registry_reads: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if "FROM models" in statement:
+            registry_reads.append(statement)
+
+    with TestClient(stack.app()) as client:
+        event.listen(client.app.state.services.engine, "before_cursor_execute", count)
+        first = client.post("/api/v1/predict", json=body, headers=stack.headers())
+        assert first.status_code == 200 and first.json()["model_version"] == MODEL_VERSION
+        assert registry_reads, "the first request must ask the registry"
+        after_first = len(registry_reads)
+        for _ in range(20):
+            again = client.post("/api/v1/predict", json=body, headers=stack.headers())
+            assert again.json()["model_version"] == MODEL_VERSION
+        assert len(registry_reads) == after_first
+        switch_to(stack.store.url, stack.redis, "elo-next")
+
+        def served() -> str:
+            return client.post("/api/v1/predict", json=body, headers=stack.headers()).json()[
+                "model_version"
+            ]
+
+        assert wait_until(lambda: served() == "elo-next", timeout=10)
+    switch_to(stack.store.url, stack.redis, MODEL_VERSION)
 
 
 def test_predict_resolves_a_named_model_through_the_serving_rule(

@@ -1,0 +1,3 @@
+module bullpen/openloop
+
+go 1.19
