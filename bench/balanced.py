@@ -19,7 +19,12 @@ Two parts:
 1. rate sweep through least_conn: req/s, p50/p95/p99 and errors per offered rate, with
    the design's SLO verdict at 5,000 req/s (p95 < 500 ms, errors < 1%);
 2. one replica CPU-throttled (a cgroup-v1 CFS quota of `--slow-quota` CPUs), the same
-   offered rate through least_conn and through round-robin.
+   offered rate through least_conn and through round-robin;
+3. one replica pinned to one core (what a pod with a 1-CPU limit serves), the rest of
+   the stack on the other: the per-pod capacity the HPA's target derives from.
+
+The generator keeps `CONNECTIONS` connections open, many users' worth, so an overload
+queues inside the replicas (where the shedder answers 503 rather than let it grow).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import os
 import random
 import re
 import shutil
@@ -43,9 +49,14 @@ from bench.balancer import METHODS, nginx, require_nginx
 from bench.loopback import PIDS, redis_server, uvicorn
 from bench.openloop import Request, Run
 from bench.report import machine, save, table
-from bench.throttle import cpu_quota
+from bench.throttle import cpu_quota, pinned
 
 RATES = (1000, 2500, 4000, 5000, 6000, 7500)
+POD_RATES = (1000, 1500, 2000, 2500, 3000, 3500, 4000)
+# Connections the generator keeps open: many users' worth, so an overload queues in the
+# replicas, where the shedder sees it, not in the generator's own connection pool.
+CONNECTIONS = 512
+HPA_HEADROOM = 0.7  # the HPA's per-pod target as a share of the measured capacity
 SLO_RATE, SLO_P95_MS, SLO_ERRORS = 5000, 500.0, 0.01
 HELD_OUT_DATES = 10
 HOT_DATES = 5
@@ -111,8 +122,33 @@ def deployment(workdir: Path, replicas: int, days: int | None = None) -> Iterato
 
 
 def sweep(target: str, requests: Path, key: str, rates: Sequence[int], seconds: float) -> list[Run]:
-    openloop.run(target, requests, WARMUP_RATE, WARMUP_S, key)
-    return [openloop.run(target, requests, rate, seconds, key) for rate in rates]
+    openloop.run(target, requests, WARMUP_RATE, WARMUP_S, key, connections=CONNECTIONS)
+    return [
+        openloop.run(target, requests, rate, seconds, key, connections=CONNECTIONS)
+        for rate in rates
+    ]
+
+
+def pod_capacity(url: str, requests: Path, key: str, rates: Sequence[int],
+                 seconds: float) -> list[Run]:  # fmt: skip
+    """One replica pinned to core 1, as a pod with a 1-CPU limit; nginx, the generator
+    (children of this process, pinned to core 0) and Redis share the other core."""
+    everything = set(range(os.cpu_count() or 1))
+    os.sched_setaffinity(0, {0})
+    try:
+        with pinned(PIDS[url], {1}), nginx([url], "least_conn") as target:
+            return sweep(target, requests, key, rates, seconds)
+    finally:
+        os.sched_setaffinity(0, everything)
+
+
+def held(run: Run) -> bool:
+    return run.p95_ms < SLO_P95_MS and run.error_rate < SLO_ERRORS
+
+
+def capacity(runs: Sequence[Run]) -> float:
+    """Answered req/s at the highest offered rate that held the SLO (0: none did)."""
+    return max((r.achieved for r in runs if held(r)), default=0.0)
 
 
 def slowed(urls: Sequence[str], requests: Path, key: str, rate: int, seconds: float,
@@ -122,8 +158,9 @@ def slowed(urls: Sequence[str], requests: Path, key: str, rate: int, seconds: fl
     with cpu_quota(PIDS[urls[-1]], quota):
         for method in METHODS:
             with nginx(urls, method) as target:
-                openloop.run(target, requests, WARMUP_RATE, WARMUP_S, key)
-                results[method] = openloop.run(target, requests, rate, seconds, key)
+                openloop.run(target, requests, WARMUP_RATE, WARMUP_S, key, connections=CONNECTIONS)
+                results[method] = openloop.run(target, requests, rate, seconds, key,
+                                               connections=CONNECTIONS)  # fmt: skip
     return results
 
 
@@ -140,8 +177,7 @@ def verdict(runs: Sequence[Run]) -> str:
     at = next((r for r in runs if r.offered == SLO_RATE), None)
     if at is None:
         return f"no run at {SLO_RATE} req/s"
-    held = at.p95_ms < SLO_P95_MS and at.error_rate < SLO_ERRORS
-    return (f"{'PASS' if held else 'FAIL'} at {SLO_RATE:,} req/s: p95 {at.p95_ms:.1f} ms "
+    return (f"{'PASS' if held(at) else 'FAIL'} at {SLO_RATE:,} req/s: p95 {at.p95_ms:.1f} ms "
             f"(< {SLO_P95_MS:g}), errors {at.error_rate:.2%} (< {SLO_ERRORS:.0%})")  # fmt: skip
 
 
@@ -179,9 +215,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 slow = slowed(urls, requests, data.key, args.slow_rate, args.seconds,
                               args.slow_quota)  # fmt: skip
             slowed_at = urls[-1]
+            pod: list[Run] = []
+            if args.pod_rates:
+                pod_rates = [int(r) for r in args.pod_rates.split(",") if r.strip()]
+                pod = pod_capacity(urls[0], requests, data.key, pod_rates, args.seconds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _report(args, runs, misses, slow, slowed_at)
+    return _report(args, runs, misses, slow, slowed_at, pod)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -193,13 +233,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--slow-rate", type=int, default=2500)
     parser.add_argument("--skip-slow", action="store_true")
     parser.add_argument("--days", type=int, default=None, help="the season's first N dates")
+    parser.add_argument("--pod-rates", default=",".join(map(str, POD_RATES)),
+                        help="offered rates for one pinned replica ('' skips it)")  # fmt: skip
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--png", type=Path, default=None)
     return parser
 
 
 def _report(args: argparse.Namespace, runs: list[Run], misses: float, slow: dict[str, Run],
-            slowed_at: str) -> dict[str, Any]:  # fmt: skip
+            slowed_at: str, pod: list[Run]) -> dict[str, Any]:  # fmt: skip
     print(table(SWEEP, [_row(r.offered, r) for r in runs]))
     print(f"computed from the store (cold games): {misses:.0f}")
     print("SLO:", verdict(runs))
@@ -208,21 +250,29 @@ def _report(args: argparse.Namespace, runs: list[Run], misses: float, slow: dict
               f"{args.slow_rate:,} req/s offered")  # fmt: skip
         rows = [[*_row(m, r), 100 * share(r, slowed_at)] for m, r in slow.items()]
         print(table(["method", *SWEEP[1:], "to slowed replica %"], rows))
+    if pod:
+        per_pod = capacity(pod)
+        print("\none replica pinned to one core (a pod's 1-CPU limit)")
+        print(table(SWEEP, [_row(r.offered, r) for r in pod]))
+        print(f"per-pod capacity (SLO held): {per_pod:,.0f} req/s; HPA target at "
+              f"{HPA_HEADROOM:.0%}: {HPA_HEADROOM * per_pod:,.0f} req/s per pod")  # fmt: skip
     record = {
         "machine": machine(), "replicas": args.replicas, "seconds": args.seconds,
         "sweep": [asdict(r) | {"error_rate": r.error_rate} for r in runs],
         "verdict": verdict(runs), "computed": misses, "slow_quota": args.slow_quota,
         "slow_rate": args.slow_rate,
         "slowed": {m: asdict(r) | {"share_slowed": share(r, slowed_at)} for m, r in slow.items()},
+        "pod": [asdict(r) | {"error_rate": r.error_rate} for r in pod],
+        "pod_capacity": capacity(pod) if pod else None,
     }  # fmt: skip
     save(args.json, "balanced", record)
     if args.png is not None:
-        _plot(runs, slow, args.png)
+        _plot(runs, slow, pod, args.png)
         print(f"plot: {args.png}")
     return record
 
 
-def _plot(runs: Sequence[Run], slow: dict[str, Run], png: Path) -> None:
+def _plot(runs: Sequence[Run], slow: dict[str, Run], pod: Sequence[Run], png: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -230,7 +280,10 @@ def _plot(runs: Sequence[Run], slow: dict[str, Run], png: Path) -> None:
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     offered = [r.offered for r in runs]
-    left.plot(offered, [r.achieved for r in runs], "o-", label="answered req/s")
+    left.plot(offered, [r.achieved for r in runs], "o-", label="answered req/s, 2 replicas")
+    if pod:
+        left.plot([r.offered for r in pod], [r.achieved for r in pod], "s-", color="tab:olive",
+                  label="answered req/s, 1 replica on 1 core")  # fmt: skip
     left.plot(offered, offered, ":", color="grey", label="offered")
     left.set_xlabel("offered req/s (open loop)")
     left.set_ylabel("req/s")

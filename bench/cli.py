@@ -69,15 +69,18 @@ def balanced(
     seconds: Annotated[float, typer.Option(help="Seconds per offered rate.")] = 10,
     slow_quota: Annotated[float, typer.Option(help="CPUs left to the slowed replica.")] = 0.25,
     slow_rate: Annotated[int, typer.Option(help="Offered req/s with one replica slowed.")] = 2500,
+    pod_rates: Annotated[str, typer.Option(help="Offered req/s, one replica on one core.")] = (
+        "1000,1500,2000,2500,3000,3500,4000"
+    ),
     png: Annotated[Path | None, typer.Option(help="Plot.")] = Path("bench/plots/balanced.png"),
     json: Json = RESULTS,
 ) -> None:
     """The design's load test: nginx least_conn, open-loop rates past 5,000 req/s, a slowed
-    replica under least_conn vs round-robin."""
+    replica under least_conn vs round-robin, one pod's capacity on one core."""
     from bench.balanced import main
 
     main([f"--replicas={replicas}", f"--rates={rates}", f"--seconds={seconds}",
-          f"--slow-quota={slow_quota}", f"--slow-rate={slow_rate}",
+          f"--slow-quota={slow_quota}", f"--slow-rate={slow_rate}", f"--pod-rates={pod_rates}",
           *([f"--png={png}"] if png else []), *_json(json)])  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""CPU-throttle one process for a benchmark: a CFS quota in a cgroup of its own.
+"""CPU limits for one process in a benchmark: a CFS quota in a cgroup of its own
+(`cpu_quota`), or its threads pinned to given cores (`pinned`).
 
 This machine mounts the cgroup-v1 `cpu` controller (../shared/CONTAINERS.md), so a
 quota of `cpus` is `cfs_quota_us = cpus * cfs_period_us` in a child group. The process
@@ -34,3 +35,24 @@ def cpu_quota(pid: int, cpus: float) -> Iterator[Path]:
         with contextlib.suppress(OSError):  # the process may have exited
             (CPU_ROOT / "cgroup.procs").write_text(str(pid))
         group.rmdir()
+
+
+@contextlib.contextmanager
+def pinned(pid: int, cpus: set[int]) -> Iterator[None]:
+    """Every thread of `pid` on `cpus` until the block ends (then back to all CPUs).
+
+    A replica pinned to one core measures what a pod with a 1-CPU limit serves, while
+    the load generator and nginx run on the other core."""
+    everything = set(range(os.cpu_count() or 1))
+    _set_affinity(pid, cpus)
+    try:
+        yield
+    finally:
+        _set_affinity(pid, everything)
+
+
+def _set_affinity(pid: int, cpus: set[int]) -> None:
+    # Threads started later inherit from their creator, so each existing thread is set.
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(int(task.name), cpus)

@@ -10,7 +10,7 @@ import typer
 from capacity.simulate import (
     DEFAULT_HPA,
     HPA_MANIFEST,
-    PLACEHOLDER_THROUGHPUT_RPS,
+    MEASURED_THROUGHPUT_RPS,
     PodModel,
     format_report,
     game_day_trace,
@@ -32,12 +32,12 @@ def capacity(
             "--throughput",
             min=1.0,
             help=(
-                "Requests per second one online pod (one uvicorn worker, 1 CPU) serves at "
-                f"100% CPU. The default {PLACEHOLDER_THROUGHPUT_RPS:g} is a PLACEHOLDER until "
-                "the online benchmark measures it: pass the measured number."
+                "Requests per second one online pod (one uvicorn worker, 1 CPU) serves within "
+                f"its SLO. The default {MEASURED_THROUGHPUT_RPS:g} is what `bullpen-bench "
+                "balanced` measured for one pinned replica on the design's request mix."
             ),
         ),
-    ] = PLACEHOLDER_THROUGHPUT_RPS,
+    ] = MEASURED_THROUGHPUT_RPS,
     out: Annotated[Path, typer.Option("--out", help="PNG to write the replay's plot to.")] = Path(
         "var/capacity.png"
     ),
@@ -88,10 +88,10 @@ def capacity(
         ("evening peak of the trace", pods_needed(float(replay.offered.max()), hpa, pod)),
     ]
     typer.echo(f"HPA from {source}")
-    if throughput == PLACEHOLDER_THROUGHPUT_RPS:
+    if throughput == MEASURED_THROUGHPUT_RPS:
         typer.echo(
-            f"per-pod throughput {throughput:g} req/s is a placeholder: "
-            "re-run with --throughput from the online benchmark"
+            f"per-pod throughput {throughput:g} req/s: measured by `bullpen-bench balanced` "
+            "(one replica on one core, the design's mix, p95 < 500 ms)"
         )
     typer.echo(format_report(replay, sizings))
     write_plot(replay, out)

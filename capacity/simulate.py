@@ -45,11 +45,18 @@ HPA_MANIFEST = PROJECT_ROOT / "k8s" / "base" / "online" / "hpa.yaml"
 DEFAULT_TOLERANCE = 0.1  # --horizontal-pod-autoscaler-tolerance
 DEFAULT_SYNC_PERIOD_S = 15  # --horizontal-pod-autoscaler-sync-period
 
-# A placeholder until the online benchmark measures one pod (one uvicorn worker
-# on one core) end to end through the ingress; pass the measured number instead.
-PLACEHOLDER_THROUGHPUT_RPS = 1000.0
+# One pod (one uvicorn worker pinned to one core) behind nginx, the design's request mix,
+# open loop: the highest offered rate that held p95 < 500 ms and errors < 1%
+# (`bullpen-bench balanced`, PERFORMANCE.md; 1,250 held and 1,500 did not, twice).
+MEASURED_THROUGHPUT_RPS = 1250.0
 
-MetricKind = Literal["cpu", "memory", "rps"]
+MetricKind = Literal["cpu", "memory", "rps", "queue"]
+UNITS: dict[str, str] = {"cpu": "%", "memory": "%", "rps": " req/s/pod", "queue": " s/pod"}
+# The HPA's Pods metrics by the name prometheus-adapter serves them under.
+POD_METRICS: dict[str, MetricKind] = {
+    "bullpen_http_requests_per_second": "rps",
+    "bullpen_queue_seconds": "queue",
+}
 PolicyType = Literal["Pods", "Percent"]
 SelectPolicy = Literal["Max", "Min", "Disabled"]
 
@@ -75,7 +82,7 @@ class ScalingRules:
 @dataclass(frozen=True)
 class MetricTarget:
     """A CPU or memory utilisation target (percent of the request) or a Pods
-    metric's average value (requests per second per pod)."""
+    metric's average value (requests per second per pod; queue seconds per pod)."""
 
     kind: MetricKind
     target: float
@@ -125,9 +132,10 @@ def _metric_target(metric: Mapping[str, Any]) -> MetricTarget:
         return MetricTarget(name, float(target["averageUtilization"]))
     if metric["type"] == "Pods":
         target = metric["pods"]["target"]
-        if target["type"] != "AverageValue":
-            raise ValueError(f"unsupported Pods target {target['type']}")
-        return MetricTarget("rps", _quantity(target["averageValue"]))
+        name = metric["pods"]["metric"]["name"]
+        if target["type"] != "AverageValue" or name not in POD_METRICS:
+            raise ValueError(f"unsupported Pods metric {name} {target['type']}")
+        return MetricTarget(POD_METRICS[name], _quantity(target["averageValue"]))
     raise ValueError(f"unsupported metric type {metric['type']}")
 
 
@@ -169,7 +177,8 @@ DEFAULT_HPA = HpaSpec(
     metrics=(
         MetricTarget("cpu", 70.0),
         MetricTarget("memory", 80.0),
-        MetricTarget("rps", 700.0),
+        MetricTarget("rps", 875.0),
+        MetricTarget("queue", 0.1),
     ),
     scale_up=ScalingRules(
         0, "Max", (ScalingPolicy("Percent", 50, 60), ScalingPolicy("Pods", 5, 60))
@@ -194,10 +203,11 @@ def load_hpa(path: Path | None = None) -> HpaSpec:
 class PodModel:
     """How one online pod behaves under load."""
 
-    throughput_rps: float = PLACEHOLDER_THROUGHPUT_RPS  # at 100% of its CPU request
+    throughput_rps: float = MEASURED_THROUGHPUT_RPS  # at 100% of its CPU request
     startup_s: float = 30.0  # scheduled → ready (image cached, /ready passing)
     memory_idle_pct: float = 45.0  # of the memory request, interpreter + near cache
     memory_busy_pct: float = 15.0  # more at saturation (in-flight requests, buffers)
+    max_queue_s: float = 0.25  # the shedder's limit (BULLPEN_MAX_QUEUE_S)
 
     def cpu_pct(self, rps_per_pod: float) -> float:
         # The CPU limit equals the request: utilisation cannot pass 100%.
@@ -206,6 +216,14 @@ class PodModel:
     def memory_pct(self, rps_per_pod: float) -> float:
         load = min(1.0, rps_per_pod / self.throughput_rps)
         return self.memory_idle_pct + self.memory_busy_pct * load
+
+    def queue_s(self, offered_per_pod: float) -> float:
+        """Event-loop lag at an offered rate: an M/M/1 wait below saturation, and at or
+        past it the shedder's limit (it sheds rather than let the queue grow further)."""
+        load = offered_per_pod / self.throughput_rps
+        if load >= 1.0:
+            return self.max_queue_s
+        return min(self.max_queue_s, load / (1.0 - load) / self.throughput_rps)
 
 
 # ---------------------------------------------------------------------------
@@ -408,6 +426,7 @@ def simulate(
             "cpu": pod.cpu_pct(per_pod_now),
             "memory": pod.memory_pct(per_pod_now),
             "rps": per_pod_avg,
+            "queue": pod.queue_s(float(load) / ready if ready else 0.0),
         }
         desired = autoscaler.proposal(replicas, ready, values)
         new = autoscaler.decide(now, replicas, desired)
@@ -529,9 +548,7 @@ def format_report(replay: Replay, sizings: Sequence[tuple[str, Sizing]]) -> str:
     hpa, pod = replay.hpa, replay.pod
     lines = [
         f"HPA: {hpa.min_replicas}-{hpa.max_replicas} replicas; targets "
-        + ", ".join(
-            f"{m.kind} {m.target:g}{'%' if m.kind != 'rps' else ' req/s/pod'}" for m in hpa.metrics
-        ),
+        + ", ".join(f"{m.kind} {m.target:g}{UNITS[m.kind]}" for m in hpa.metrics),
         f"per-pod throughput {pod.throughput_rps:g} req/s, pod start-up {pod.startup_s:g} s",
         "",
         f"{'hour':>5} {'peak req/s':>11} {'replicas':>9} {'min capacity':>13} "

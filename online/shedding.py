@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -111,6 +111,17 @@ class Shedder:
             "bullpen_requests_shed", "Requests refused before the app: overload or size",
             ["reason"], registry=registry,
         )  # fmt: skip
+        # Read at scrape time, nothing per request: the HPA's queue signal (via
+        # prometheus-adapter) and the dashboards' view of what the shedder decides on.
+        Gauge(
+            "bullpen_event_loop_lag_seconds",
+            "How late the event loop runs a timer: the wait of everything queued in it",
+            registry=registry,
+        ).set_function(lambda: self.lag.seconds)
+        Gauge(
+            "bullpen_requests_in_flight", "Requests inside the app (admitted, not answered)",
+            registry=registry,
+        ).set_function(lambda: self.in_flight)  # fmt: skip
         self._shed = self.rejected.labels("overload")
         self._large = self.rejected.labels("body_too_large")
 

@@ -1,5 +1,6 @@
 """CI smoke run of the design's load test (`bench.balanced`): nginx in front of two API
-processes, the Go open-loop generator at a low offered rate, and one replica throttled.
+processes, the Go open-loop generator at a low offered rate, one replica throttled, and
+one pinned to a core.
 It checks that the whole path works and that least_conn steers away from the slowed
 replica; the figures at 5,000 req/s are in PERFORMANCE.md, not asserted here."""
 
@@ -27,6 +28,7 @@ def tools() -> None:
 def test_least_conn_path_answers_and_avoids_a_slowed_replica(tools: None, tmp_path: Path) -> None:
     record = balanced.main([
         "--days=12", "--rates=200", "--seconds=3", "--slow-rate=200", "--slow-quota=0.05",
+        "--pod-rates=200",
         f"--json={tmp_path / 'r.json'}",
     ])  # fmt: skip
     [run] = record["sweep"]
@@ -38,6 +40,9 @@ def test_least_conn_path_answers_and_avoids_a_slowed_replica(tools: None, tmp_pa
     # connections pile up and sends it less.
     assert slowed["round_robin"]["share_slowed"] == pytest.approx(0.5, abs=0.02)
     assert slowed["least_conn"]["share_slowed"] < 0.4, slowed["least_conn"]["upstreams"]
+    [pod] = record["pod"]  # one replica pinned to one core
+    assert pod["errors"] == 0 and len(pod["upstreams"]) == 1
+    assert record["pod_capacity"] == pytest.approx(pod["achieved"])
     assert json.loads((tmp_path / "r.json").read_text())["balanced"]["replicas"] == 2
 
 

@@ -18,7 +18,7 @@ def test_prints_the_table_and_writes_the_png(tmp_path: Path) -> None:
     assert out.read_bytes().startswith(PNG_MAGIC)
     text = result.output
     assert "hpa.yaml" in text
-    assert "placeholder" in text
+    assert "measured by `bullpen-bench balanced`" in text
     assert "peak req/s" in text and "requests over capacity" in text
     assert "5,000 requests per second" in text
     assert "10,000 users" in text
@@ -32,7 +32,7 @@ def test_measured_throughput_changes_the_plan(tmp_path: Path) -> None:
     out = tmp_path / "c.png"
     result = CliRunner().invoke(app, ["--throughput", "250", "--startup", "90", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "placeholder" not in result.output
+    assert "measured by" not in result.output
     # 5,000 req/s at 70% of 250 req/s per pod.
     line = next(x for x in result.output.splitlines() if x.startswith("5,000 requests"))
     assert line.split()[-2:] == ["29", "20"]
@@ -40,10 +40,10 @@ def test_measured_throughput_changes_the_plan(tmp_path: Path) -> None:
     assert out.is_file()
 
 
-def test_help_says_the_default_throughput_is_a_placeholder() -> None:
+def test_help_says_where_the_default_throughput_comes_from() -> None:
     result = CliRunner().invoke(app, ["--help"], terminal_width=200)
     assert result.exit_code == 0
-    assert "PLACEHOLDER" in result.output
+    assert "1250" in result.output and "bullpen-bench" in result.output
 
 
 def test_missing_manifest_is_an_error(tmp_path: Path) -> None:

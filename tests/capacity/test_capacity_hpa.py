@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from itertools import pairwise
 
 import numpy as np
@@ -25,7 +26,7 @@ from capacity.simulate import (
 )
 
 STEP = 15.0
-POD = PodModel(throughput_rps=1000.0, startup_s=0.0)
+POD = PodModel(throughput_rps=1250.0, startup_s=0.0)  # as measured (bench balanced)
 
 
 def steps(seconds: float) -> int:
@@ -40,7 +41,7 @@ def test_manifest_and_builtin_copy_agree() -> None:
 def test_manifest_parsing() -> None:
     hpa = DEFAULT_HPA
     assert (hpa.min_replicas, hpa.max_replicas) == (5, 50)
-    assert hpa.target("rps") == 700.0 and hpa.target("cpu") == 70.0
+    assert hpa.target("rps") == 875.0 and hpa.target("cpu") == 70.0
     with pytest.raises(ValueError):
         HpaSpec.from_manifest({"apiVersion": "apps/v1", "kind": "Deployment"})
 
@@ -67,16 +68,31 @@ def test_scale_up_is_bounded_by_50_percent_or_5_pods_per_minute() -> None:
         assert changes[i] <= max(earlier + 5, math.ceil(earlier * 1.5))
 
 
-def test_saturated_pods_under_report_demand() -> None:
-    """A pod at 100% CPU serves (and reports) its throughput, not the offered load:
-    the HPA sees 1000/700 of target and scales by that ratio, below the policy limit."""
+def test_saturated_pods_under_report_demand_and_the_queue_signal_sees_it() -> None:
+    """A pod at 100% CPU serves (and reports) its throughput, not the offered load: on
+    requests per second alone the HPA sees 1250/875 of target and scales by that ratio.
+    The queue signal sees the shedder's 250 ms lag against its 100 ms target (2.5x) and
+    takes the policy's limit instead (+5 pods on 5)."""
+    rps_only = replace(DEFAULT_HPA, metrics=tuple(
+        m for m in DEFAULT_HPA.metrics if m.kind != "queue"))  # fmt: skip
+    replay = simulate([1e6] * steps(120), rps_only, POD, step_s=STEP)
+    assert int(replay.replicas[1]) == math.ceil(5 * 1250 / 875)
     replay = simulate([1e6] * steps(120), DEFAULT_HPA, POD, step_s=STEP)
-    assert int(replay.replicas[1]) == math.ceil(5 * 1000 / 700)
+    assert int(replay.replicas[1]) == 10
+
+
+def test_the_queue_signal_is_quiet_below_saturation() -> None:
+    """At 60% of a pod's throughput the modelled wait is ~1.2 ms: far under 100 ms, so
+    the queue metric never asks for more pods than the others do."""
+    assert POD.queue_s(750.0) == pytest.approx(0.6 / 0.4 / 1250)
+    assert POD.queue_s(1250.0) == POD.queue_s(5000.0) == POD.max_queue_s
+    steady = simulate([8000.0] * steps(1800), DEFAULT_HPA, POD, step_s=STEP)
+    assert int(steady.replicas[-1]) == math.ceil(8000 / 875)  # as on req/s alone
 
 
 def test_scale_down_waits_for_the_window_then_10_percent_per_minute() -> None:
     start = 20
-    trace = [14_000.0] * steps(120) + [100.0] * steps(1200)
+    trace = [17_500.0] * steps(120) + [100.0] * steps(1200)
     replay = simulate(trace, DEFAULT_HPA, POD, step_s=STEP, initial_replicas=start)
     drop = steps(120)
     replicas = [int(r) for r in replay.replicas]
@@ -93,14 +109,14 @@ def test_scale_down_waits_for_the_window_then_10_percent_per_minute() -> None:
 
 
 def test_a_short_dip_does_not_scale_down() -> None:
-    trace = [14_000.0] * steps(120) + [100.0] * steps(240) + [14_000.0] * steps(300)
+    trace = [17_500.0] * steps(120) + [100.0] * steps(240) + [17_500.0] * steps(300)
     replay = simulate(trace, DEFAULT_HPA, POD, step_s=STEP, initial_replicas=20)
     assert replay.replicas.min() == 20
 
 
 def test_within_tolerance_nothing_moves() -> None:
-    # 5 pods at 735 req/s each: 5% over the 700 target, inside the 10% tolerance.
-    replay = simulate([5 * 735.0] * steps(900), DEFAULT_HPA, POD, step_s=STEP)
+    # 5 pods at 919 req/s each: 5% over the 875 target, inside the 10% tolerance.
+    replay = simulate([5 * 919.0] * steps(900), DEFAULT_HPA, POD, step_s=STEP)
     assert set(replay.replicas) == {5}
 
 
@@ -152,8 +168,8 @@ def test_new_pods_serve_only_once_ready() -> None:
 
 def test_sizing_for_the_design_goals() -> None:
     sizing = pods_needed(5000.0, DEFAULT_HPA, POD)
-    assert sizing.pods_at_target == math.ceil(5000 / 700)  # the rps target binds
-    assert sizing.pods_at_saturation == 5
+    assert sizing.pods_at_target == math.ceil(5000 / 875)  # the rps target binds
+    assert sizing.pods_at_saturation == 4
     assert not sizing.capped
     assert users_to_rps(10_000, 2.0) == 5000.0
     assert pods_needed(100.0, DEFAULT_HPA, POD).pods_at_target == 5  # never below min

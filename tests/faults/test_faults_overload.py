@@ -1,8 +1,10 @@
 """Overload: twice the measured capacity, open loop, against a real uvicorn process.
 
-The route is `POST /api/v1/predict` naming the model (`"model_name": "elo"`): every such
-request reads the registry from the store in the thread pool, so its capacity is a
-fraction of a cache hit's and a Python client can offer twice of it. Arrivals do not
+The route is `POST /api/v1/predict` pinning a model version (`"model_version"`): every such
+request reads the registry from the store in the thread pool (a version's status can
+change while it is pinned, so that answer is never remembered; a `model_name` is, and
+rides the fast path), so its capacity is a fraction of a cache hit's and a Python client
+can offer twice of it. Arrivals do not
 wait for answers, as real clients do not. With the load shedder (`max_queue_s`) the
 excess is refused at once (503 + Retry-After) and the admitted requests keep their
 latency; without it, the queue grows until requests time out. Both are reported.
@@ -18,7 +20,7 @@ import pytest
 from bench.loopback import uvicorn
 from online.config import OnlineSettings
 from tests.support.apps import app_env, new_key
-from tests.support.data import SECRET, StoreData, WarmNode
+from tests.support.data import MODEL_VERSION, SECRET, StoreData, WarmNode
 from tests.support.faults import FaultRow
 from tests.support.load import OpenLoopResult, RawClient, closed_loop, open_loop
 
@@ -63,7 +65,7 @@ def test_overload_is_shed_fast(
 ) -> None:
     key = new_key(sqlite_store.url, "faults-overload")[0]
     game_id = sqlite_store.game_ids[0]
-    body = json.dumps({"game_id": game_id, "model_name": "elo"}).encode()
+    body = json.dumps({"game_id": game_id, "model_version": MODEL_VERSION}).encode()
     raw = RawClient.build(
         "POST", "/api/v1/predict", {"X-API-Key": key, "Content-Type": "application/json"}, body
     )

@@ -57,6 +57,7 @@ def test_hpa_metrics_cpu_memory_and_requests_per_second(
         ("Resource", "cpu"),
         ("Resource", "memory"),
         ("Pods", "bullpen_http_requests_per_second"),
+        ("Pods", "bullpen_queue_seconds"),
     }
 
 
@@ -90,9 +91,11 @@ def test_adapter_serves_the_metric_the_hpa_uses() -> None:
     values = yaml.safe_load(
         (K8S / "base" / "monitoring" / "prometheus-adapter-values.yaml").read_text()
     )
-    (rule,) = values["rules"]["custom"]
-    assert rule["name"]["as"] == "bullpen_http_requests_per_second"
-    assert "bullpen_http_requests_total" in rule["seriesQuery"]
+    served = {rule["name"]["as"]: rule["seriesQuery"] for rule in values["rules"]["custom"]}
+    assert "bullpen_http_requests_total" in served["bullpen_http_requests_per_second"]
+    assert "bullpen_event_loop_lag_seconds" in served["bullpen_queue_seconds"]
+    exported = _exported_metric_names()
+    assert {"bullpen_http_requests_total", "bullpen_event_loop_lag_seconds"} <= exported
 
 
 # --- Online tier -----------------------------------------------------------------
@@ -186,6 +189,8 @@ def test_ingress_rate_limits_and_exposes_only_the_api(rendered: dict[str, list[D
     ingress = find(rendered["prod"], "Ingress", "online")
     annotations = ingress["metadata"]["annotations"]
     assert int(annotations["nginx.ingress.kubernetes.io/limit-rps"]) > 0
+    # Balanced by load (the design's least_conn; ingress-nginx's equivalent is ewma).
+    assert annotations["nginx.ingress.kubernetes.io/load-balance"] == "ewma"
     paths = {p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]}
     # The API, its probes and its docs; nothing else of the pod (not /metrics).
     assert paths == {"/v1", "/api", "/health", "/ready", "/openapi.json", "/docs", "/redoc",
