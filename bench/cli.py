@@ -68,7 +68,7 @@ def balanced(
     ),
     seconds: Annotated[float, typer.Option(help="Seconds per offered rate.")] = 10,
     slow_quota: Annotated[float, typer.Option(help="CPUs left to the slowed replica.")] = 0.25,
-    slow_rate: Annotated[int, typer.Option(help="Offered req/s with one replica slowed.")] = 2500,
+    slow_rate: Annotated[int, typer.Option(help="Offered req/s with one replica slowed.")] = 1500,
     pod_rates: Annotated[str, typer.Option(help="Offered req/s, one replica on one core.")] = (
         "1000,1500,2000,2500,3000,3500,4000"
     ),

@@ -37,7 +37,8 @@ class Request:
 @dataclass
 class Run:
     offered: float
-    achieved: float  # expected answers per second of the run
+    achieved: float  # expected answers within the timeout, per second of the run
+    served: float  # HTTP responses of any status and lateness, per second: the servers' pace
     sent: int
     ok: int
     errors: int  # a wrong status, failed, timed out, or skipped by the generator
@@ -99,7 +100,8 @@ def parse(raw: dict[str, Any]) -> Run:
     latency = raw["latency_ms"] or {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
     errors = raw["completed"] - raw["ok"] + raw["skipped"] + (raw["sent"] - raw["completed"])
     return Run(
-        offered=raw["offered_rate"], achieved=raw["achieved_rate"], sent=raw["sent"],
+        offered=raw["offered_rate"], achieved=raw["achieved_rate"],
+        served=raw["responded_rate"], sent=raw["sent"],
         ok=raw["ok"], errors=errors, p50_ms=latency["p50"], p95_ms=latency["p95"],
         p99_ms=latency["p99"], max_ms=latency["max"], upstreams=raw["upstreams"], detail=raw,
     )  # fmt: skip

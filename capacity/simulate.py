@@ -47,7 +47,7 @@ DEFAULT_SYNC_PERIOD_S = 15  # --horizontal-pod-autoscaler-sync-period
 
 # One pod (one uvicorn worker pinned to one core) behind nginx, the design's request mix,
 # open loop: the highest offered rate that held p95 < 500 ms and errors < 1%
-# (`bullpen-bench balanced`, PERFORMANCE.md; 1,250 held and 1,500 did not, twice).
+# (`bullpen-bench balanced`, PERFORMANCE.md: 1,250 held in 2 of 3 runs, 1,500 failed in 3 of 4).
 MEASURED_THROUGHPUT_RPS = 1250.0
 
 MetricKind = Literal["cpu", "memory", "rps", "queue"]

@@ -49,6 +49,8 @@ type Result struct {
 	DurationS     float64            `json:"duration_s"`
 	Sent          int                `json:"sent"`
 	Completed     int                `json:"completed"`
+	Responded     int                `json:"responded"` // got an HTTP response, late ones too
+	RespondedRate float64            `json:"responded_rate"`
 	Ok            int                `json:"ok"` // answered with the expected status
 	Status        map[string]int     `json:"status"`
 	Failures      map[string]int     `json:"failures"`
@@ -176,7 +178,7 @@ func run(target string, rate float64, duration, timeout time.Duration, conns int
 	for o := range results {
 		outcomes = append(outcomes, o)
 	}
-	return summarize(outcomes, rate, time.Since(start), skipped, maxLag, total)
+	return summarize(outcomes, rate, duration, time.Since(start), skipped, maxLag, total)
 }
 
 type task struct {
@@ -244,7 +246,9 @@ func classify(err error) string {
 	return "other"
 }
 
-func summarize(outcomes []outcome, rate float64, elapsed time.Duration, skipped int,
+// summarize: rates are per second of the schedule (`duration`), not of the whole run,
+// whose end waits for the slowest straggler.
+func summarize(outcomes []outcome, rate float64, duration, elapsed time.Duration, skipped int,
 	maxLag time.Duration, total int) Result {
 	res := Result{
 		OfferedRate: rate, DurationS: elapsed.Seconds(), Sent: total - skipped,
@@ -255,6 +259,9 @@ func summarize(outcomes []outcome, rate float64, elapsed time.Duration, skipped 
 	latencies := make([]float64, 0, len(outcomes))
 	for _, o := range outcomes {
 		latencies = append(latencies, float64(o.latency)/1e6)
+		if o.status != 0 || o.failure == "late" {
+			res.Responded++
+		}
 		if o.status == 0 {
 			res.Failures[o.failure]++
 			continue
@@ -267,7 +274,8 @@ func summarize(outcomes []outcome, rate float64, elapsed time.Duration, skipped 
 			res.Upstreams[o.upstream]++
 		}
 	}
-	res.AchievedRate = float64(res.Ok) / elapsed.Seconds()
+	res.AchievedRate = float64(res.Ok) / duration.Seconds()
+	res.RespondedRate = float64(res.Responded) / duration.Seconds()
 	res.LatencyMs = percentiles(latencies)
 	return res
 }

@@ -34,6 +34,7 @@ def test_least_conn_path_answers_and_avoids_a_slowed_replica(tools: None, tmp_pa
     [run] = record["sweep"]
     assert run["sent"] == 600 and run["errors"] == 0, run["detail"]
     assert len(run["upstreams"]) == 2  # both replicas took requests
+    assert run["served"] == pytest.approx(run["achieved"], rel=0.05)  # nothing late at 200/s
     assert set(run["detail"]["status"]) <= {"200", "404"}  # 404: the ids that do not exist
     slowed = record["slowed"]
     # Round-robin gives the throttled replica half by construction; least_conn sees its
