@@ -40,6 +40,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from bullpen.domain.apikeys import scope_allows
+from online.asgi_body import read_body, replaying
 from online.auth import Caller, extract_key
 from online.deps import Services
 
@@ -112,8 +113,8 @@ class FastPath:
         """`POST /api/v1/predict` naming nothing or the serving model's name: the same body
         as the game's GET. Returns the hit (or None) and a `receive` that replays the body
         for FastAPI when the request is handed on."""
-        messages, raw = await _read_body(receive)
-        replay = _replaying(messages, receive)
+        read = await read_body(receive, MAX_PREDICT_BODY)
+        raw, replay = read.body, replaying(read.messages, receive)
         active = self.svc.pointer.current
         if active is None or raw is None or scope["query_string"]:
             return None, replay
@@ -189,32 +190,6 @@ class FastPath:
         settings = self.svc.online
         latest = dt.date.today() + dt.timedelta(days=settings.max_days_ahead)
         return date if settings.min_date <= date <= latest else None
-
-
-async def _read_body(receive: Receive) -> tuple[list[Message], bytes | None]:
-    """The request's messages as received, and its body if it is small enough to read
-    here (None: larger, or the client went away; FastAPI answers those)."""
-    messages: list[Message] = []
-    size = 0
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            return messages, None
-        size += len(message.get("body", b""))
-        if size > MAX_PREDICT_BODY:
-            return messages, None
-        if not message.get("more_body", False):
-            return messages, b"".join(m.get("body", b"") for m in messages)
-
-
-def _replaying(messages: list[Message], receive: Receive) -> Receive:
-    pending = list(messages)
-
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return replay
 
 
 def _is_json(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -31,6 +31,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from online.asgi_body import read_body, replaying
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -166,26 +168,12 @@ class Shedder:
             await self.app(scope, receive, send)
             return
         # No length (chunked): read the body here, up to the limit, then replay it.
-        messages: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            size += len(message.get("body", b""))
-            if size > limit:
-                self._large.inc()
-                await _answer(send, 413, _TOO_LARGE)
-                return
-            if not message.get("more_body", False):
-                break
-        pending = iter(messages)
-
-        async def replay() -> Message:
-            return next(pending, None) or await receive()
-
-        await self.app(scope, replay, send)
+        read = await read_body(receive, limit)
+        if read.too_large:
+            self._large.inc()
+            await _answer(send, 413, _TOO_LARGE)
+            return
+        await self.app(scope, replaying(read.messages, receive), send)
 
 
 def _content_length(scope: Scope) -> int | None:
