@@ -114,5 +114,21 @@ def features(repeat: Annotated[int, typer.Option(help="Runs (median).")] = 3) ->
     main([f"--repeat={repeat}"])
 
 
+@app.command()
+def quality(
+    seasons: Annotated[str, typer.Option(help="Seasons backtested, comma-separated.")] = (
+        "2017,2018,2019,2021,2022,2023"
+    ),
+    lever: Annotated[
+        list[str] | None, typer.Option(help="Candidate feature to measure (bench/levers.py).")
+    ] = None,
+) -> None:
+    """Walk-forward Brier on the validation seasons, 2022 and 2023, April-May and by month,
+    beside Elo and FiveThirtyEight; each --lever measured against the platform's features."""
+    from bench.quality import main
+
+    main([f"--seasons={seasons}", *(f"--lever={name}" for name in lever or [])])
+
+
 def _json(path: Path | None) -> list[str]:
     return [f"--json={path}"] if path else []

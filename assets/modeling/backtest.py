@@ -87,6 +87,8 @@ def _registry_metrics(result: BacktestResult) -> dict[str, object]:
         "season": int(result.season),
         "train_seasons": [int(s) for s in result.train_seasons],
         **result.metrics,
+        "april_may": result.early,
+        "by_month": result.monthly,
     }
 
 
@@ -105,16 +107,30 @@ def _report_metadata(
             for name, values in result.metrics.items()
         ],
     )
+    early = {
+        f"april_may_{name}_brier": MetadataValue.float(round(values["brier"], 5))
+        for name, values in result.early.items()
+    }
     return {
         "season": MetadataValue.int(result.season),
         "train_seasons": MetadataValue.json([int(s) for s in result.train_seasons]),
         "games": MetadataValue.int(len(result.predictions)),
         **scores,
         "scores": MetadataValue.md(table),
+        **early,
+        "by_month": MetadataValue.md(_month_table(result)),
         "calibration_plot": image_markdown(_calibration_png(result), "calibration"),
         "csv": MetadataValue.path(str(path)),
         "candidate_version": MetadataValue.text(candidate),
     }
+
+
+def _month_table(result: BacktestResult) -> str:
+    columns = ("month", "games", "mean_p", "observed", "brier", "elo_brier")
+    return markdown_table(
+        list(columns),
+        [tuple(int(r[c]) if c == "games" else r[c] for c in columns) for r in result.monthly],
+    )
 
 
 def _calibration_png(result: BacktestResult) -> bytes:

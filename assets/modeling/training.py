@@ -98,10 +98,13 @@ def _register(
 ) -> ModelEntry:
     seasons = sorted(int(s) for s in train["season"].unique())
     in_sample = score(train["y"].to_numpy(), model.predict(train))
+    metrics: dict[str, Any] = {"in_sample": in_sample}
+    if card := model.card():
+        metrics["card"] = card
     # The first date it did not train on: where the checks' unseen window may start.
     until = (pd.Timestamp(train["date"].max()) + pd.Timedelta(days=1)).date().isoformat()
     params = {**params, "train_until": until}
-    return register(store.engine(), model, seasons, params, {"in_sample": in_sample})
+    return register(store.engine(), model, seasons, params, metrics)
 
 
 def _blend_params(model: WinModel, threads: int) -> dict[str, Any]:

@@ -9,16 +9,20 @@ constant home-win rate of the training seasons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from bullpen.domain.features import build_features
-from bullpen.domain.metrics import score
+from bullpen.domain.features import FEATURE_NAMES, build_features
+from bullpen.domain.metrics import brier, score
 from bullpen.domain.model import WinModel, elo_model, train_blend
 from bullpen.domain.training import labelled, outcomes, training_seasons
 
 OUTPUT_COLUMNS = ("game_id", "date", "game_number", "home", "away", "p_home")
+MONTHS = {4: "Apr", 5: "May", 6: "Jun", 7: "Jul", 8: "Aug", 9: "Sep"}
+# Where a game-log model knows least: only last season, regressed (and where
+# FiveThirtyEight's preseason projections gave it its edge).
+EARLY_MONTHS = (4, 5)
 
 
 class BacktestError(ValueError):
@@ -32,6 +36,9 @@ class BacktestResult:
     predictions: pd.DataFrame  # OUTPUT_COLUMNS + p_elo, p_constant, y
     metrics: dict[str, dict[str, float]]  # model name → scores
     model: WinModel
+    # One row per month: games, mean_p, observed, brier, elo_brier (see `by_month`).
+    monthly: list[dict[str, float | str]] = field(default_factory=list)
+    early: dict[str, dict[str, float]] = field(default_factory=dict)  # April-May scores
 
     def output(self) -> pd.DataFrame:
         """The contract's CSV rows: dates as YYYY-MM-DD, Retrosheet team codes."""
@@ -40,7 +47,20 @@ class BacktestResult:
         return out
 
 
-def run_backtest(games: pd.DataFrame, season: int, threads: int = 1) -> BacktestResult:
+def run_backtest(
+    games: pd.DataFrame,
+    season: int,
+    threads: int = 1,
+    features: pd.DataFrame | None = None,
+    feature_names: tuple[str, ...] = FEATURE_NAMES,
+) -> BacktestResult:
+    """Train on the seasons before `season`, score `season`.
+
+    `features` may be passed when already built (over these games or more: they
+    are pre-game, so later games change nothing before them); a study of a
+    candidate feature passes it with its columns added and `feature_names`
+    extended.
+    """
     games = games[games["season"] <= season]
     test_games = games[games["season"] == season]
     if test_games.empty:
@@ -48,16 +68,22 @@ def run_backtest(games: pd.DataFrame, season: int, threads: int = 1) -> Backtest
     seasons = training_seasons(sorted(games["season"].unique()), season)
     if not seasons:
         raise BacktestError(f"no season before {season} in the game logs to train on")
-    features = build_features(games)
-    model = fit_for_seasons(features, games, seasons, threads)
+    if features is None:
+        features = build_features(games)
+    model = fit_for_seasons(features, games, seasons, threads, feature_names)
     return _score_season(features, games, test_games, seasons, model)
 
 
 def fit_for_seasons(
-    features: pd.DataFrame, games: pd.DataFrame, seasons: list[int], threads: int = 1
+    features: pd.DataFrame,
+    games: pd.DataFrame,
+    seasons: list[int],
+    threads: int = 1,
+    feature_names: tuple[str, ...] = FEATURE_NAMES,
 ) -> WinModel:
     """The blend trained and calibrated on the decided games of `seasons`."""
-    return train_blend(labelled(features[features["season"].isin(seasons)], games), threads)
+    train = labelled(features[features["season"].isin(seasons)], games)
+    return train_blend(train, threads, feature_names=feature_names)
 
 
 def _score_season(
@@ -83,13 +109,45 @@ def _score_season(
         for name, column in (("model", "p_home"), ("elo", "p_elo"), ("constant", "p_constant"))
     }
     keep = [*OUTPUT_COLUMNS, "p_elo", "p_constant", "y"]
+    early = decided[_month(decided["date"]).isin(EARLY_MONTHS)]
     return BacktestResult(
         season=int(test_games["season"].iloc[0]),
         train_seasons=seasons,
         predictions=frame[keep].sort_values(["date", "game_number", "game_id"], ignore_index=True),
         metrics=metrics,
         model=model,
+        monthly=by_month(decided),
+        early={
+            name: score(early["y"].to_numpy(), early[column].to_numpy())
+            for name, column in (("model", "p_home"), ("elo", "p_elo"))
+        },
     )
+
+
+def _month(dates: pd.Series) -> pd.Series:
+    # March openers count with April, October's last days with September.
+    return dates.dt.month.clip(min(MONTHS), max(MONTHS))
+
+
+def by_month(decided: pd.DataFrame) -> list[dict[str, float | str]]:
+    """Calibration and Brier month by month: is the model as good in April as in August?
+
+    `decided` has `date`, `y`, `p_home` and `p_elo`.
+    """
+    rows: list[dict[str, float | str]] = []
+    for month, part in decided.groupby(_month(decided["date"])):
+        y, p = part["y"].to_numpy(), part["p_home"].to_numpy()
+        rows.append(
+            {
+                "month": MONTHS[int(month)],
+                "games": float(len(part)),
+                "mean_p": float(p.mean()),
+                "observed": float(y.mean()),
+                "brier": brier(y, p),
+                "elo_brier": brier(y, part["p_elo"].to_numpy()),
+            }
+        )
+    return rows
 
 
 def format_metrics(result: BacktestResult) -> str:
@@ -102,5 +160,17 @@ def format_metrics(result: BacktestResult) -> str:
         lines.append(
             f"{name:<10}{m['brier']:>9.4f}{m['log_loss']:>10.4f}{m['accuracy']:>10.4f}"
             f"{m['calibration_error']:>11.4f}{int(m['games']):>7}"
+        )
+    if result.early:
+        model, elo = result.early["model"], result.early["elo"]
+        lines.append(
+            f"April-May: model brier {model['brier']:.4f}, elo {elo['brier']:.4f}"
+            f" ({int(model['games'])} games)"
+        )
+    lines.append(f"{'month':<10}{'games':>7}{'mean_p':>9}{'observed':>10}{'brier':>9}{'elo':>9}")
+    for row in result.monthly:
+        lines.append(
+            f"{row['month']:<10}{int(row['games']):>7}{row['mean_p']:>9.4f}"
+            f"{row['observed']:>10.4f}{row['brier']:>9.4f}{row['elo_brier']:>9.4f}"
         )
     return "\n".join(lines)

@@ -46,10 +46,10 @@ import pandas as pd
 
 from bullpen.domain.features import (
     DIFF_FEATURES,
-    PITCHER_RECENT_STARTS,
     SIDE_FEATURES,
 )
 from bullpen.domain.model import LINEAR_FEATURES, WinModel, logit, sigmoid
+from bullpen.domain.starter_form import RECENT_STARTS
 
 BLEND_METHOD = (
     "additive log-odds: LightGBM pred_contrib (TreeSHAP) for the trees, coefficient x "
@@ -58,7 +58,7 @@ BLEND_METHOD = (
 )
 ELO_METHOD = "additive log-odds: Elo log-odds x Platt slope; Platt intercept in base_logit"
 
-_RECENT = f"last {PITCHER_RECENT_STARTS} starts"
+_RECENT = f"last {RECENT_STARTS} starts"
 # One phrase per side feature; `{venue}` is where that side plays ("at home", "on the road").
 SIDE_NAMES: Mapping[str, str] = {
     "elo": "team's Elo rating",

@@ -17,14 +17,13 @@ import numpy as np
 import pandas as pd
 
 from bullpen.domain.elo import EloParams, pregame_elo
+from bullpen.domain.starter_form import RECENT_STARTS, starter_features
 from bullpen.domain.teams import franchise
 from bullpen.domain.windows import DateWindows, shrunk_rate
 
 ELO_PARAMS = EloParams(k=4.0, home_advantage=25.0, carry_over=0.65)
 TEAM_WINDOWS = (30, 162)
-PITCHER_RECENT_STARTS = 20
 MAX_REST_DAYS = 5.0
-MAX_PITCHER_REST_DAYS = 30.0
 # Priors for the first season in the data, when no earlier season exists.
 FALLBACK_K_RATE = 0.17
 FALLBACK_RUNS_PER_GAME = 4.6
@@ -66,8 +65,8 @@ def _version() -> str:
         "names": FEATURE_NAMES,
         "elo": ELO_PARAMS.as_dict(),
         "windows": TEAM_WINDOWS,
-        "pitcher_recent": PITCHER_RECENT_STARTS,
-        "revision": 1,  # bump when a formula changes without a name changing
+        "pitcher_recent": RECENT_STARTS,
+        "revision": 2,  # bump when a formula changes without a name changing
     }
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
     return f"f1-{digest[:8]}"
@@ -214,48 +213,15 @@ def _league_priors(games: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pitcher_features(long: pd.DataFrame, priors: pd.DataFrame) -> pd.DataFrame:
-    """Starting-pitcher form from his team's totals in the games he started.
-
-    Game logs carry no individual pitching lines; the opponents' strikeouts and
-    plate appearances in his starts are dominated by his own innings.
-    """
-    k_prior = long["season"].map(priors["k_rate"]).to_numpy()
     rpg_prior = long["season"].map(priors["runs_per_game"])
     # What an average pitcher would allow to this opponent: its recent scoring.
     opp_rpg = _opponent_scoring(long, rpg_prior)
-    frame = long.assign(
-        runs_vs_exp=long["runs_against"] - opp_rpg,
-        k_prior=k_prior,
-        has_sp=(long["sp"] != "").astype(float),
+    return starter_features(
+        long.assign(
+            runs_vs_exp=long["runs_against"] - opp_rpg,
+            k_prior=long["season"].map(priors["k_rate"]).to_numpy(),
+        )
     )
-    frame = frame.sort_values(["sp", "date"], kind="stable")
-    w = DateWindows(frame, ["sp"])
-    starts = w.sum(frame["played"])
-    recent = w.sum(frame["played"], PITCHER_RECENT_STARTS)
-    recent_n = PITCHER_RECENT_STARTS
-    kp = frame["k_prior"].to_numpy()
-    out = pd.DataFrame(index=frame.index)
-    out["sp_starts"] = starts
-    out["sp_k_rate"] = shrunk_rate(w.sum(frame["k_against"]), w.sum(frame["pa_against"]), kp, 200)
-    out["sp_k_rate_recent"] = shrunk_rate(
-        w.sum(frame["k_against"], recent_n), w.sum(frame["pa_against"], recent_n), kp, 200
-    )
-    out["sp_runs_vs_exp"] = shrunk_rate(w.sum(frame["runs_vs_exp"]), starts, 0.0, 8)
-    out["sp_runs_vs_exp_recent"] = shrunk_rate(
-        w.sum(frame["runs_vs_exp"], recent_n), recent, 0.0, 8
-    )
-    out["sp_relievers"] = shrunk_rate(w.sum(frame["relievers"]), starts, 3.0, 8)
-    rest = frame["day"].to_numpy() - w.previous(frame["day"])
-    out["sp_rest_days"] = np.nan_to_num(rest, nan=MAX_PITCHER_REST_DAYS).clip(
-        0, MAX_PITCHER_REST_DAYS
-    )
-    season_frame = frame.sort_values(["sp", "season", "date"], kind="stable")
-    season_w = DateWindows(season_frame, ["sp", "season"])
-    out.loc[season_frame.index, "sp_season_starts"] = season_w.sum(season_frame["played"])
-    # An unknown starter gets league-average form rather than a fake history.
-    unknown = frame["has_sp"] == 0
-    out.loc[unknown, ["sp_starts", "sp_season_starts"]] = 0.0
-    return out
 
 
 def _opponent_scoring(long: pd.DataFrame, rpg_prior: pd.Series) -> pd.Series:

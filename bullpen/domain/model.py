@@ -145,6 +145,22 @@ class WinModel:
         gains = self.booster.feature_importance(importance_type="gain")
         return dict(zip(self.feature_names, (float(g) for g in gains), strict=True))
 
+    def card(self) -> dict[str, Any]:
+        """What the registry shows about a blend: each feature's share of the trees'
+        gain (largest first) and the logistic part's standardized coefficients."""
+        if self.kind != "blend":
+            return {}
+        gains = self.feature_importance()
+        total = sum(gains.values()) or 1.0
+        ranked = sorted(gains.items(), key=lambda item: item[1], reverse=True)
+        return {
+            "gain_share": {name: round(gain / total, 5) for name, gain in ranked},
+            "linear_coefficients": dict(
+                zip(LINEAR_FEATURES, (round(c, 5) for c in self.linear["coef"]), strict=True)
+            ),
+            "calibration": list(self.calibration),
+        }
+
 
 def elo_model() -> WinModel:
     return WinModel(kind="elo")
@@ -153,43 +169,52 @@ def elo_model() -> WinModel:
 CALIBRATION_FOLDS = 4
 
 
-def train_blend(train: pd.DataFrame, threads: int = 1, calibrate: bool = True) -> WinModel:
+def train_blend(
+    train: pd.DataFrame,
+    threads: int = 1,
+    calibrate: bool = True,
+    feature_names: tuple[str, ...] = FEATURE_NAMES,
+) -> WinModel:
     """Fit the blend on `train` (features, `season` and outcome `y`), then calibrate it.
+
+    The trees use `feature_names` (the platform's set; a study of a candidate
+    feature passes a longer one).
 
     Platt scaling needs scores the components did not train on: they come from
     folds of whole seasons (a season's games are not independent of each
     other). Calibrating on one season alone proved harmful: the 2020 season,
     played without crowds, moved the intercept by a home edge that was gone.
     """
-    model = _fit_components(train, threads)
+    model = _fit_components(train, threads, feature_names)
     seasons = sorted(train["season"].unique())
     if calibrate and len(seasons) >= CALIBRATION_FOLDS:
-        raw, y = _out_of_fold_raw(train, seasons, threads)
+        raw, y = _out_of_fold_raw(train, seasons, threads, feature_names)
         model.calibration = _platt(raw, y)
     return model
 
 
 def _out_of_fold_raw(
-    train: pd.DataFrame, seasons: list[int], threads: int
+    train: pd.DataFrame, seasons: list[int], threads: int, feature_names: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     raws, ys = [], []
     for fold in range(CALIBRATION_FOLDS):
         held = train["season"].isin(seasons[fold::CALIBRATION_FOLDS])
-        part = _fit_components(train[~held], threads)
+        part = _fit_components(train[~held], threads, feature_names)
         raws.append(part.raw_score(train[held]))
         ys.append(train.loc[held, "y"].to_numpy())
     return np.concatenate(raws), np.concatenate(ys)
 
 
-def _fit_components(train: pd.DataFrame, threads: int) -> WinModel:
-    x = train[list(FEATURE_NAMES)].to_numpy(dtype=float)
+def _fit_components(train: pd.DataFrame, threads: int, feature_names: tuple[str, ...]) -> WinModel:
+    x = train[list(feature_names)].to_numpy(dtype=float)
     y = train["y"].to_numpy(dtype=float)
     elo_logit = logit(train["elo_p_home"].to_numpy())
     params = {**LGBM_PARAMS, "num_threads": threads}
-    data = lgb.Dataset(x, y, init_score=elo_logit, feature_name=list(FEATURE_NAMES))
+    data = lgb.Dataset(x, y, init_score=elo_logit, feature_name=list(feature_names))
     booster = lgb.train(params, data, num_boost_round=LGBM_ROUNDS)
     return WinModel(
         kind="blend",
+        feature_names=tuple(feature_names),
         booster_text=booster.model_to_string(),
         linear=_fit_linear(train, y),
         threads=threads,

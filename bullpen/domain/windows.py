@@ -28,6 +28,7 @@ class DateWindows:
         # Index of the first row of this row's (group, date): rows before it are "earlier".
         self._first_today = position - same_day
         self._n = n
+        self._day = (frame[date] - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
 
     def sum(self, values: np.ndarray | pd.Series, last: int | None = None) -> np.ndarray:
         """Sum of `values` over earlier-dated rows of the group (the last `last` of them)."""
@@ -45,6 +46,16 @@ class DateWindows:
         has = index > self._group_start
         out[has] = inclusive[index[has] - 1]
         return out
+
+    def sum_days(self, values: np.ndarray | pd.Series, days: int) -> np.ndarray:
+        """Sum of `values` over the group's rows dated in the `days` calendar days before."""
+        v = np.nan_to_num(np.asarray(values, dtype=float))
+        inclusive = pd.Series(v).groupby(self._group_ids).cumsum().to_numpy()
+        # Rows are sorted by (group, date): a key that orders them the same way
+        # finds each window's first row with one binary search.
+        key = self._group_ids.astype(np.int64) * 1_000_000 + self._day
+        start = np.searchsorted(key, key - days, side="left")
+        return self._before(inclusive, self._first_today) - self._before(inclusive, start)
 
     def count(self, last: int | None = None) -> np.ndarray:
         return (self._first_today - self._window_start(last)).astype(float)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import redis
 from sqlalchemy import Engine
 
@@ -106,6 +107,17 @@ def _check_batch(meta: dict, engine: Engine, backtest_dir: Path) -> None:
     assert candidate.version == meta["candidate_model"]["version"]
     assert (candidate.train_seasons_from, candidate.train_seasons_to) == (2020, 2022)
     assert candidate.metrics["backtest"]["season"] == 2022
+    # The model card: every feature's share of the trees' gain, and the backtest by month.
+    shares = candidate.metrics["card"]["gain_share"]
+    assert set(shares) == set(candidate.feature_names)
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
+    months = candidate.metrics["backtest"]["by_month"]
+    assert [m["month"] for m in months] == ["Apr", "May", "Jun", "Jul", "Aug", "Sep"]
+    assert sum(m["games"] for m in months) == 2430
+    assert (
+        candidate.metrics["backtest"]["april_may"]["model"]["games"]
+        == months[0]["games"] + months[1]["games"]
+    )
 
     report = meta["backtest_report"]
     assert report["season"] == 2022 and report["games"] == 2430
@@ -114,6 +126,8 @@ def _check_batch(meta: dict, engine: Engine, backtest_dir: Path) -> None:
             assert 0 < report[f"{name}_{metric}"] < 1
     assert report["model_brier"] < report["constant_brier"]
     assert "data:image/png;base64," in report["calibration_plot"]
+    assert 0 < report["april_may_model_brier"] < 1 and 0 < report["april_may_elo_brier"] < 1
+    assert report["by_month"].count("\n") == 1 + 6  # header, rule, six months
     csv = pd.read_csv(backtest_dir / "backtest-2022.csv")
     assert tuple(csv.columns) == OUTPUT_COLUMNS and len(csv) == 2430
 

@@ -12,10 +12,10 @@ from bullpen.domain import explain as ex
 from bullpen.domain.features import (
     DIFF_FEATURES,
     FEATURE_NAMES,
-    PITCHER_RECENT_STARTS,
     SIDE_FEATURES,
 )
 from bullpen.domain.model import LINEAR_FEATURES, WinModel, elo_model, logit, sigmoid
+from bullpen.domain.starter_form import RECENT_STARTS
 
 EXACT = 1e-9
 # Features neither model part reads as a linear term: NaN there still gives a number
@@ -118,7 +118,7 @@ def test_every_feature_has_a_plain_name() -> None:
     assert set(ex.SIDE_NAMES) <= set(SIDE_FEATURES)  # no phrase for a feature that is gone
     assert len(set(ex.PLAIN_NAMES.values())) == len(FEATURE_NAMES)
     assert ex.plain_name("home_sp_k_rate_recent") == (
-        f"home starter's strikeout rate, last {PITCHER_RECENT_STARTS} starts"
+        f"home starter's strikeout rate, last {RECENT_STARTS} starts"
     )
     assert ex.plain_name("away_venue_win_pct") == "away team's win % on the road this season"
     assert all(ex.plain_name(f"diff_{f}").startswith("home minus away: ") for f in DIFF_FEATURES)

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bullpen.domain.features import FEATURE_NAMES, build_features
+from bullpen.domain.gamelogs import GAME_COLUMNS
 from bullpen.sources.parsed import read_gamelogs
 
 
@@ -22,6 +23,11 @@ def games(gamelogs_dir: Path) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def baseline(games: pd.DataFrame) -> pd.DataFrame:
     return build_features(games).set_index("game_id")
+
+
+# Every box-score count a feature could read (at-bats to errors, both sides).
+STATS = [c for c in GAME_COLUMNS if c.startswith(("home_", "away_"))
+         and c.split("_", 1)[1] not in ("score", "league", "sp_id", "sp_name")]  # fmt: skip
 
 
 def _dates(games: pd.DataFrame) -> list[pd.Timestamp]:
@@ -50,7 +56,7 @@ def test_changing_a_days_results_leaves_that_day_and_earlier_unchanged(
     changed.loc[on_day, ["home_score", "away_score"]] = (
         changed.loc[on_day, ["away_score", "home_score"]].to_numpy() + 7
     )
-    changed.loc[on_day, ["home_k", "away_k", "home_pitchers_used"]] += 9
+    changed.loc[on_day, STATS] += 9
     after = build_features(changed).set_index("game_id")
     upto = games.loc[games["date"] <= day, "game_id"]
     _assert_same(baseline.loc[upto], after)
@@ -72,7 +78,6 @@ def test_day_features_from_truncated_history_match(
     known = games[games["date"] <= day].copy()
     on_day = known["date"] == day
     known.loc[on_day, ["home_score", "away_score"]] = np.nan
-    for col in ("home_k", "away_k", "home_ab", "away_ab", "home_pitchers_used"):
-        known.loc[on_day, col] = 0
+    known.loc[on_day, STATS] = 0
     replay = build_features(known).set_index("game_id")
     _assert_same(baseline.loc[known.loc[on_day, "game_id"]], replay)

@@ -43,3 +43,23 @@ def test_previous_value_skips_same_day() -> None:
 def test_shrunk_rate_pulls_toward_prior() -> None:
     assert shrunk_rate(np.array([0.0]), np.array([0.0]), 0.5, 10)[0] == 0.5
     assert shrunk_rate(np.array([10.0]), np.array([10.0]), 0.5, 10)[0] == 0.75
+
+
+def test_calendar_day_window_counts_the_days_before_only() -> None:
+    frame = _frame()
+    w = DateWindows(frame, ["team"])
+    # Day 3 of team A sees days 1-2 with a 2-day window, only day 2 with a 1-day window.
+    np.testing.assert_array_equal(w.sum_days(frame["v"], 2), [0, 1, 1, 111, 0, 5])
+    np.testing.assert_array_equal(w.sum_days(frame["v"], 1), [0, 1, 1, 110, 0, 5])
+
+
+def test_calendar_day_window_skips_gaps_and_other_groups() -> None:
+    frame = pd.DataFrame(
+        {
+            "team": ["A", "A", "A", "B"],
+            "date": pd.to_datetime(["2022-04-01", "2022-04-05", "2022-04-06", "2022-04-05"]),
+            "v": [1.0, 2.0, 4.0, 8.0],
+        }
+    )
+    w = DateWindows(frame, ["team"])
+    np.testing.assert_array_equal(w.sum_days(frame["v"], 3), [0, 0, 2, 0])
