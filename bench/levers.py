@@ -21,6 +21,7 @@ import scipy.sparse as sparse
 from sklearn.linear_model import Ridge
 
 from bullpen.domain.gamelogs import GameRecord
+from bullpen.domain.teams import franchise
 from bullpen.domain.windows import DateWindows, shrunk_rate
 
 Lever = Callable[[pd.DataFrame, list[GameRecord]], pd.DataFrame]
@@ -216,9 +217,71 @@ def _refits(dates: pd.Series) -> list[tuple[int, int]]:
     return periods
 
 
+SEASON_WEIGHT_GAMES = 40.0  # how many of this season's games last season counts as
+CARRY = 0.5  # share of last season's run differential per game carried into this one
+SEASON_WEIGHT_PA = 300.0
+
+
+def season_blend(games: pd.DataFrame, records: list[GameRecord]) -> pd.DataFrame:
+    """Glicko-like early-season estimates: this season so far, with last season (regressed)
+    as a prior worth SEASON_WEIGHT_GAMES games; the starter's season K rate with his
+    career before the season as a prior worth SEASON_WEIGHT_PA plate appearances."""
+    margin = games["home_score"] - games["away_score"]
+    pa = {o: sum(games[f"{o}_{c}"] for c in ("ab", "bb", "hbp", "sf", "sh")) for o in SIDES[0]}
+    long = _long(
+        games,
+        {
+            "margin": (margin, -margin),
+            "k": (games["away_k"], games["home_k"]),
+            "pa": (pa["away"], pa["home"]),
+        },
+    )
+    long["team"] = long["team"].map(franchise)
+    team = _season_prior_rate(
+        long, "team", "margin", "played", 0.0, SEASON_WEIGHT_GAMES, CARRY, last_season_only=True
+    )
+    league = long.groupby("season")["k"].sum() / long.groupby("season")["pa"].sum()
+    k_prior = long["season"].map(league.shift(1).bfill()).to_numpy()
+    starter = _season_prior_rate(long, "sp", "k", "pa", k_prior, SEASON_WEIGHT_PA, 1.0)
+    return _wide(long, {"rd_blend": team, "sp_k_blend": starter})
+
+
+def _season_prior_rate(
+    long: pd.DataFrame,
+    key: str,
+    total: str,
+    count: str,
+    base: np.ndarray | float,
+    weight: float,
+    carry: float,
+    last_season_only: bool = False,
+) -> np.ndarray:
+    """(this season's total + prior rate x weight) / (this season's count + weight), the prior
+    being `base` + `carry` x (the rate over every earlier season, or the last one, shrunk
+    toward `base`)."""
+    base_rows = np.broadcast_to(np.asarray(base, dtype=float), (len(long),))
+    frame = long.assign(base=base_rows).sort_values([key, "season", "date"], kind="stable")
+    career = DateWindows(frame, [key])
+    season = DateWindows(frame, [key, "season"])
+    t_all, n_all = career.sum(frame[total]), career.sum(frame[count])
+    t_now, n_now = season.sum(frame[total]), season.sum(frame[count])
+    if last_season_only:
+        sums = frame.groupby([key, "season"])[[total, count]].sum()
+        last = sums.groupby(level=key).shift(1).fillna(0.0)
+        at = pd.MultiIndex.from_frame(frame[[key, "season"]])
+        t_all = last[total].reindex(at).to_numpy() + t_now
+        n_all = last[count].reindex(at).to_numpy() + n_now
+    b = frame["base"].to_numpy()
+    before = shrunk_rate(t_all - t_now, n_all - n_now, b, weight)
+    prior = b + carry * (before - b)
+    rate = shrunk_rate(t_now, n_now, prior, weight)
+    return pd.Series(rate, index=frame.index).sort_index().to_numpy()
+
+
 LEVERS: dict[str, tuple[Lever, str]] = {
     "bullpen": (bullpen_fatigue, "relievers used over the last 3 days"),
     "fip": (fip, "starter's FIP-like rate from team totals in his starts"),
     "first5": (first_five, "starter's runs allowed in innings 1-5 (line scores)"),
     "lineups": (lineups, "ridge ratings of lineup batters, starters and teams"),
+    "season_blend": (season_blend, "this season so far, last season as a shrinking prior"),
 }

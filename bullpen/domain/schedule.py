@@ -100,7 +100,7 @@ class StarterAnnouncement:
 
     `pitcher_id` is the Retrosheet id, or None when the feed's pitcher could not be
     matched to one the store has seen: the explicit "unknown starter" state, which
-    the features price with a league-average prior (the game is never dropped).
+    the features price as a debut starter (the game is never dropped).
     """
 
     game_id: str

@@ -4,10 +4,11 @@ A code outside this set in a game log is a data error (or a new franchise that
 must be added here deliberately), so ingestion quarantines the line.
 """
 
-# Every franchise code Retrosheet uses from 1969 on (the data bundled covers 2000-2023).
+# Every franchise code Retrosheet uses from 1969 on (the data bundled covers 2000-2023),
+# and ATH: the Athletics, with no city, from 2025 (box scores and Retrosheet).
 KNOWN_TEAMS: frozenset[str] = frozenset(
     {
-        "ANA", "ARI", "ATL", "BAL", "BOS", "CAL", "CHA", "CHN", "CIN", "CLE",
+        "ANA", "ARI", "ATH", "ATL", "BAL", "BOS", "CAL", "CHA", "CHN", "CIN", "CLE",
         "COL", "DET", "FLO", "HOU", "KCA", "LAN", "MIA", "MIL", "MIN", "ML4",
         "MON", "NYA", "NYN", "OAK", "PHI", "PIT", "SDN", "SE1", "SEA", "SFN",
         "SLN", "TBA", "TEX", "TOR", "WAS", "WS2",
@@ -15,8 +16,10 @@ KNOWN_TEAMS: frozenset[str] = frozenset(
 )  # fmt: skip
 
 # A franchise that moved or was renamed keeps one identity for team-strength
-# features: ratings carry over from Montreal to Washington and Florida to Miami.
+# features: ratings carry over from Montreal to Washington, Florida to Miami and
+# Oakland to the Athletics of Sacramento.
 FRANCHISE: dict[str, str] = {
+    "ATH": "OAK",
     "MON": "WAS",
     "FLO": "MIA",
     "CAL": "ANA",

@@ -3,7 +3,7 @@
 The slate of a date is its games as that morning knew them: games the game logs
 already have (replaying history: results blanked, their actual starters standing
 in for the announced ones) plus the live schedule's games still `scheduled`, with
-the starters announced now ("" when unknown: the league-average prior).
+the starters announced now ("" when unknown: priced as a debut).
 Postponed and suspended games are not on it; a makeup is on its own date.
 Features come from every final game before the date (`bullpen.domain.asof`).
 The daily job, the leakage check and the live loop all read slates here.

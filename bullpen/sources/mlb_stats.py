@@ -224,7 +224,7 @@ class _Reader:
         match = self.pitchers.match(team, name)
         if not match.matched:
             # The explicit "unknown starter" state (pitcher_id None), not an issue:
-            # debuts happen, and the game is priced with a league-average starter.
+            # debuts happen, and the game is priced with the debut prior.
             log.info("%s %s starter %r: %s", gid, side, name, match.how)
         return StarterAnnouncement(
             gid, side, match.pitcher_id, name, team, self.announced_at, self.source

@@ -254,7 +254,8 @@ def read_schedule(
     """Schedule rows with each side's current starter (`home_sp_id`, `home_sp_name`, …).
 
     A side with no announcement, or an unmatched one, has `*_sp_id` "" (the unknown
-    starter, priced with the league-average prior). Sorted by date, game_number, game_id.
+    starter, priced with the debut prior of `bullpen.domain.starter_form`). Sorted by
+    date, game_number, game_id.
     """
     stmt = select(schedule)
     if on is not None:

@@ -156,6 +156,16 @@ def test_relocated_franchise_keeps_its_rating() -> None:
     assert out.loc["G01", "elo_away"] == MEAN_RATING
 
 
+def test_the_athletics_keep_oaklands_rating() -> None:
+    # From 2025 the game logs write ATH (no city) where they wrote OAK.
+    rows: list[Game] = [
+        ("2024-09-26", "OAK", "TEX", 8, 1),
+        ("2025-03-28", "ATH", "SEA", 3, 2),
+    ]
+    out = _rated(_games(rows))
+    assert out.loc["G01", "elo_home"] == pytest.approx(MEAN_RATING + 0.6 * 2.0)
+
+
 def _home_shift(home_score: float, away_score: float, params: EloParams) -> float:
     rows: list[Game] = [
         ("2022-04-07", "NYA", "BOS", home_score, away_score),

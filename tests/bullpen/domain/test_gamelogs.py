@@ -24,6 +24,16 @@ def test_parses_real_lines(good_lines: list[str]) -> None:
     assert first.source_line == good_lines[0]
 
 
+def test_a_2025_athletics_home_game_parses(good_lines: list[str]) -> None:
+    # From 2025 Retrosheet writes ATH for the Athletics (no city): a held-out later
+    # season must load whole, not lose a club's games to quarantine.
+    fields = _fields(good_lines[0])
+    fields[0], fields[6] = "20250328", "ATH"
+    result = parse_lines([_join(fields)], "GL2025.TXT")
+    assert not result.quarantined
+    assert result.games[0].game_id == "ATH202503280"
+
+
 def test_game_id_contract() -> None:
     assert game_id("NYA", dt.date(2010, 4, 4), 0) == "NYA201004040"
 
