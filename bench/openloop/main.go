@@ -57,7 +57,7 @@ type Result struct {
 	Skipped       int                `json:"skipped"`
 	AchievedRate  float64            `json:"achieved_rate"`
 	LatencyMs     map[string]float64 `json:"latency_ms"`
-	Upstreams     map[string]int     `json:"upstreams"`
+	Upstreams     map[string]int     `json:"upstreams"` // answered requests (late too) per upstream
 	MaxDispatchMs float64            `json:"max_dispatch_lag_ms"`
 }
 
@@ -262,6 +262,11 @@ func summarize(outcomes []outcome, rate float64, duration, elapsed time.Duration
 		if o.status != 0 || o.failure == "late" {
 			res.Responded++
 		}
+		// Where the balancer sent it: late answers too, so a slowed upstream's share
+		// is its routing, not only what it answered in time.
+		if o.upstream != "" {
+			res.Upstreams[o.upstream]++
+		}
 		if o.status == 0 {
 			res.Failures[o.failure]++
 			continue
@@ -269,9 +274,6 @@ func summarize(outcomes []outcome, rate float64, duration, elapsed time.Duration
 		res.Status[fmt.Sprint(o.status)]++
 		if o.expected {
 			res.Ok++
-		}
-		if o.upstream != "" {
-			res.Upstreams[o.upstream]++
 		}
 	}
 	res.AchievedRate = float64(res.Ok) / duration.Seconds()

@@ -31,3 +31,17 @@ FRANCHISE: dict[str, str] = {
 
 def franchise(code: str) -> str:
     return FRANCHISE.get(code, code)
+
+
+# A club whose Retrosheet code changed without a move of franchise identity: the
+# code it goes by from a season on. Feeds that name clubs (MLB team ids, team
+# names) ask `code_in` so their game ids meet the game logs' (home code + date).
+RENAMED: dict[str, tuple[int, str]] = {"OAK": (2025, "ATH")}
+
+
+def code_in(code: str, season: int) -> str:
+    """The code `code`'s club goes by in `season` (OAK is ATH from 2025, ATH is OAK before)."""
+    for old, (first, new) in RENAMED.items():
+        if code in (old, new):
+            return new if season >= first else old
+    return code

@@ -32,6 +32,7 @@ from bullpen.domain.schedule import (
     StarterAnnouncement,
     game_id,
 )
+from bullpen.domain.teams import code_in
 from bullpen.sources.errors import SourceError
 from bullpen.sources.http_json import JsonHttpClient
 
@@ -152,7 +153,7 @@ class _Reader:
         if isinstance(pk, bool) or not isinstance(pk, int) or pk <= 0:
             raise _Unusable(f"bad gamePk {pk!r}: expected a positive integer")
         date = _date(_require(raw, "officialDate"), "officialDate")
-        home, away = _team(raw, "home"), _team(raw, "away")
+        home, away = (code_in(_team(raw, side), date.year) for side in ("home", "away"))
         if home == away:
             raise _Unusable(f"home and away are both {home}")
         status, reason = _status(_require(raw, "status"))

@@ -24,6 +24,7 @@ import httpx
 from bullpen.domain.odds import OddsError
 from bullpen.domain.schedule import FeedIssue
 from bullpen.domain.team_names import team_code
+from bullpen.domain.teams import code_in
 from bullpen.sources.errors import SourceError
 from bullpen.sources.http_json import JsonHttpClient
 from bullpen.sources.odds_lines import (
@@ -93,7 +94,9 @@ def _event(raw: Any) -> tuple[dt.date, str, str, dt.datetime, str]:
         raise Unusable(f"unknown team: home_team {raw.get('home_team')!r}, "
                         f"away_team {raw.get('away_team')!r}")  # fmt: skip
     starts = utc_time(raw.get("commence_time"), "commence_time")
-    return eastern_date(starts), home, away, starts, f"{raw.get('id')} {away}@{home}"
+    date = eastern_date(starts)
+    home, away = code_in(home, date.year), code_in(away, date.year)
+    return date, home, away, starts, f"{raw.get('id')} {away}@{home}"
 
 
 def _line(
@@ -107,9 +110,9 @@ def _line(
         raise Unusable(f"unknown bookmaker key {key!r}")
     market = _h2h(book)
     taken = utc_time(market.get("last_update") or book.get("last_update"), "last_update")
-    names = {team_code(o.get("name")): o.get("price") for o in market["outcomes"]
-             if isinstance(o, dict)}  # fmt: skip
     date, home, away, starts, _ = head
+    names = {_season_code(o.get("name"), date.year): o.get("price") for o in market["outcomes"]
+             if isinstance(o, dict)}  # fmt: skip
     if home not in names or away not in names or len(market["outcomes"]) != 2:
         raise Unusable(
             f"{key}: h2h needs exactly the outcomes of both teams, got "
@@ -123,6 +126,11 @@ def _line(
         away_decimal=away_decimal, source=source, location=location,
         raw=_text(book), commence_time=starts,
     )  # fmt: skip
+
+
+def _season_code(name: object, season: int) -> str | None:
+    code = team_code(name)
+    return code_in(code, season) if code else None
 
 
 def _h2h(book: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def tools() -> None:
 
 def test_least_conn_path_answers_and_avoids_a_slowed_replica(tools: None, tmp_path: Path) -> None:
     record = balanced.main([
-        "--days=12", "--rates=200", "--seconds=3", "--slow-rate=200", "--slow-quota=0.05",
+        "--days=12", "--rates=200", "--seconds=3", "--slow-rate=200", "--slow-quota=0.03",
         "--pod-rates=200",
         f"--json={tmp_path / 'r.json'}",
     ])  # fmt: skip
@@ -37,7 +37,10 @@ def test_least_conn_path_answers_and_avoids_a_slowed_replica(tools: None, tmp_pa
     assert run["served"] == pytest.approx(run["achieved"], rel=0.05)  # nothing late at 200/s
     assert set(run["detail"]["status"]) <= {"200", "404"}  # 404: the ids that do not exist
     slowed = record["slowed"]
-    # Round-robin gives the throttled replica half by construction; least_conn sees its
+    # Held to 0.02 CPU the replica cannot keep up with round-robin's 100 req/s (at 0.05
+    # it could: then least_conn's share was settled by tie-breaks between replicas with
+    # 0-1 requests in flight and moved from 0.30 to 0.44 between runs). Round-robin
+    # gives it half by construction, late answers counted; least_conn sees its
     # connections pile up and sends it less.
     assert slowed["round_robin"]["share_slowed"] == pytest.approx(0.5, abs=0.02)
     assert slowed["least_conn"]["share_slowed"] < 0.4, slowed["least_conn"]["upstreams"]

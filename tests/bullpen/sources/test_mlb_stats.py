@@ -86,6 +86,16 @@ def test_every_current_club_maps_to_a_distinct_known_code() -> None:
     assert (retro_team(147), retro_team(158), retro_team(120)) == ("NYA", "MIL", "WAS")
 
 
+@pytest.mark.parametrize(("day", "code"), [("2024-09-26", "OAK"), ("2025-03-28", "ATH")])
+def test_the_athletics_take_the_code_the_game_logs_use_that_season(day: str, code: str) -> None:
+    # The game logs write ATH from 2025: a live game id must be the one its log will have.
+    batch = parse(schedule(game(717009, day, side(133), side(BOS))))
+    assert batch.issues == ()
+    (scheduled,) = batch.games
+    assert scheduled.home == code
+    assert scheduled.game_id == f"{code}{day.replace('-', '')}0"
+
+
 @pytest.mark.parametrize("mlb_id", [999, 0, True, "147", None])
 def test_unknown_team_ids(mlb_id: Any) -> None:
     assert retro_team(mlb_id) is None

@@ -57,6 +57,14 @@ def test_a_late_game_keeps_its_us_eastern_date() -> None:
     assert line.date == DAY
 
 
+@pytest.mark.parametrize(("year", "code"), [(2024, "OAK"), (2025, "ATH")])
+def test_the_athletics_take_the_code_the_game_logs_use_that_season(year: int, code: str) -> None:
+    starts = NIGHT.replace(year=year)
+    payload = [event("OAK", "SEA", starts, [bookmaker("draftkings", "OAK", "SEA", 2.1, 1.8, AT)])]
+    (line,), issues = parse_odds_payload(payload, "fixture.json", "decimal")
+    assert issues == [] and (line.home, line.away, line.home_decimal) == (code, "SEA", 2.1)
+
+
 HOSTILE = [
     ("odds of 1.0", bookmaker("draftkings", "NYA", "BOS", 1.0, 2.1, AT), "greater than 1"),
     ("negative price", bookmaker("fanduel", "NYA", "BOS", -1.8, 2.1, AT), "greater than 1"),
