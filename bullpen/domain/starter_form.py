@@ -64,8 +64,8 @@ def starter_features(long: pd.DataFrame) -> pd.DataFrame:
     relievers = w.sum(frame["relievers"]) * keep
     out["sp_relievers"] = shrunk_rate(relievers, starts, prior["relievers"].to_numpy(), RUNS_WEIGHT)
     rest = frame["day"].to_numpy() - w.previous(frame["day"])
-    out["sp_rest_days"] = np.where(keep == 1, np.nan_to_num(rest, nan=MAX_REST_DAYS), MAX_REST_DAYS)
-    out["sp_rest_days"] = out["sp_rest_days"].clip(0, MAX_REST_DAYS)
+    rest = np.where(keep == 1, np.nan_to_num(rest, nan=MAX_REST_DAYS), MAX_REST_DAYS)
+    out["sp_rest_days"] = rest.clip(0, MAX_REST_DAYS)
     season_frame = frame.sort_values(["sp", "season", "date"], kind="stable")
     season_w = DateWindows(season_frame, ["sp", "season"])
     out.loc[season_frame.index, "sp_season_starts"] = season_w.sum(season_frame["played"])

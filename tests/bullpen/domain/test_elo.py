@@ -146,24 +146,18 @@ def test_regression_happens_once_per_season_not_per_game() -> None:
     assert out.loc["G02", "elo_home"] == pytest.approx(MEAN_RATING + 0.6 * 2.0)
 
 
-def test_relocated_franchise_keeps_its_rating() -> None:
-    rows: list[Game] = [
-        ("2004-10-03", "MON", "NYN", 8, 1),
-        ("2005-04-04", "WAS", "PHI", 3, 2),
-    ]
-    out = _rated(_games(rows))
+# Montreal became Washington; from 2025 the game logs write ATH (no city) for Oakland.
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(("2004-10-03", "MON", "NYN"), ("2005-04-04", "WAS", "PHI")),
+     (("2024-09-26", "OAK", "TEX"), ("2025-03-28", "ATH", "SEA"))],
+)  # fmt: skip
+def test_relocated_or_renamed_franchise_keeps_its_rating(
+    before: tuple[str, str, str], after: tuple[str, str, str]
+) -> None:
+    out = _rated(_games([(*before, 8, 1), (*after, 3, 2)]))
     assert out.loc["G01", "elo_home"] == pytest.approx(MEAN_RATING + 0.6 * 2.0)
     assert out.loc["G01", "elo_away"] == MEAN_RATING
-
-
-def test_the_athletics_keep_oaklands_rating() -> None:
-    # From 2025 the game logs write ATH (no city) where they wrote OAK.
-    rows: list[Game] = [
-        ("2024-09-26", "OAK", "TEX", 8, 1),
-        ("2025-03-28", "ATH", "SEA", 3, 2),
-    ]
-    out = _rated(_games(rows))
-    assert out.loc["G01", "elo_home"] == pytest.approx(MEAN_RATING + 0.6 * 2.0)
 
 
 def _home_shift(home_score: float, away_score: float, params: EloParams) -> float:
